@@ -1,0 +1,64 @@
+with
+
+sessions as (
+    select * from {{ ref('int_events_sessionized') }}
+),
+
+orders as (
+    select * from {{ ref('stg_lake__orders') }}
+),
+
+users as (
+    select * from {{ ref('stg_lake__users') }}
+),
+
+traffic_by_day as (
+    select
+        session_date as kpi_date,
+        count(*) as sessions,
+        count(distinct user_id) as active_users,
+        count(*) filter (where has_cart) as cart_sessions,
+        count(*) filter (where has_purchase) as purchase_sessions,
+        bool_or(is_sale_day) as is_sale_day
+    from sessions
+    group by session_date
+),
+
+orders_by_day as (
+    select
+        order_date as kpi_date,
+        count(*) as orders,
+        sum(order_total) as revenue
+    from orders
+    group by order_date
+),
+
+signups_by_day as (
+    select
+        signup_date as kpi_date,
+        count(*) as new_users
+    from users
+    group by signup_date
+),
+
+final as (
+    select
+        traffic_by_day.kpi_date,
+        traffic_by_day.sessions,
+        traffic_by_day.active_users,
+        coalesce(signups_by_day.new_users, 0) as new_users,
+        coalesce(orders_by_day.orders, 0) as orders,
+        cast(coalesce(orders_by_day.revenue, 0) as decimal(14, 2)) as revenue,
+        cast(
+            coalesce(orders_by_day.revenue, 0) / nullif(orders_by_day.orders, 0) as decimal(12, 2)
+        ) as average_order_value,
+        traffic_by_day.purchase_sessions / nullif(traffic_by_day.sessions, 0) as conversion_rate,
+        (traffic_by_day.cart_sessions - traffic_by_day.purchase_sessions)
+        / nullif(traffic_by_day.cart_sessions, 0) as cart_abandonment_rate,
+        traffic_by_day.is_sale_day
+    from traffic_by_day
+    left join orders_by_day on traffic_by_day.kpi_date = orders_by_day.kpi_date
+    left join signups_by_day on traffic_by_day.kpi_date = signups_by_day.kpi_date
+)
+
+select * from final

@@ -1,0 +1,95 @@
+"""The generator's frozen configuration, validated once at the edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message names the field and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Volumes of one scale preset; everything else is derived from these."""
+
+    name: str
+    sessions_per_day: int
+    initial_products: int
+    products_per_day: float
+
+
+SCALES: dict[str, Scale] = {
+    s.name: s
+    for s in (
+        Scale("tiny", sessions_per_day=300, initial_products=200, products_per_day=0.5),
+        Scale("small", sessions_per_day=3_000, initial_products=1_000, products_per_day=2),
+        Scale("medium", sessions_per_day=30_000, initial_products=5_000, products_per_day=8),
+        Scale("large", sessions_per_day=300_000, initial_products=20_000, products_per_day=25),
+    )
+}
+
+FAULT_KINDS: dict[str, str] = {
+    "duplicate_keys": "a share of the day's orders appears twice (same order_id)",
+    "null_keys": "some order_items lose their order_id",
+    "orphan_order_items": "some order_items point to an order_id that does not exist",
+    "negative_prices": "some order_items get a negative unit_price",
+    "out_of_order_funnel": "in some purchasing sessions the purchase comes before the checkout",
+    "schema_drift": "orders.order_total is renamed to orders.total_amount and retyped to text",
+    "missing_partition": "the day's user_events partition is not written",
+}
+
+# The shop opens on this day: users and catalog history start here, and the lake is contiguous from it.
+DEFAULT_OPENING_DATE = dt.date(2025, 9, 1)
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    scale: str = "small"
+    seed: int = 42
+    locale: str = "en_US"
+    opening_date: dt.date = DEFAULT_OPENING_DATE
+    inject: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.scale not in SCALES:
+            raise ConfigError(f"unknown scale {self.scale!r}: choose one of {', '.join(SCALES)}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be an integer from 0 to {MAX_SEED}, got {self.seed!r}")
+        unknown = [k for k in self.inject if k not in FAULT_KINDS]
+        if unknown:
+            raise ConfigError(f"unknown fault kind {unknown[0]!r}: choose from {', '.join(FAULT_KINDS)}")
+        if not isinstance(self.opening_date, dt.date):
+            raise ConfigError(f"opening_date must be a date, got {self.opening_date!r}")
+        validate_locale(self.locale)
+
+    @property
+    def volumes(self) -> Scale:
+        return SCALES[self.scale]
+
+    def check_day(self, day: dt.date) -> None:
+        if day < self.opening_date:
+            raise ConfigError(
+                f"day {day} is before the shop's opening date {self.opening_date} "
+                "(set ECOM_OPENING_DATE to start earlier)"
+            )
+
+
+def validate_locale(locale: str) -> None:
+    from faker.config import AVAILABLE_LOCALES
+
+    if locale not in AVAILABLE_LOCALES:
+        raise ConfigError(f"unknown locale {locale!r}: use a Faker locale such as en_US, de_DE, fr_FR, ja_JP")
+
+
+def parse_faults(text: str | None) -> tuple[str, ...]:
+    """Parse `KIND[,KIND...]` into a validated, ordered, de-duplicated tuple."""
+    if not text:
+        return ()
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    for kind in kinds:
+        if kind not in FAULT_KINDS:
+            raise ConfigError(f"unknown fault kind {kind!r}: choose from {', '.join(FAULT_KINDS)}")
+    return tuple(dict.fromkeys(kinds))

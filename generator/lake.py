@@ -1,0 +1,105 @@
+"""The lake: hive-partitioned Parquet, one file per table per day, replaced atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from generator.config import ConfigError, GeneratorConfig
+
+TABLES = ("users", "products", "orders", "order_items", "user_events", "order_status_changes", "answer_key")
+CORE_TABLES = ("users", "products", "orders", "order_items", "user_events")
+MARKER = "_lake.json"
+PART_FILE = "part-0.parquet"
+PARTITION_RE = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
+
+
+def partition_dir(lake: Path, table: str, day: dt.date) -> Path:
+    return lake / table / f"dt={day.isoformat()}"
+
+
+def lake_identity(cfg: GeneratorConfig) -> dict:
+    """What must match for two days to belong in the same lake (faults are per day, so not here)."""
+    ident = asdict(cfg)
+    ident.pop("inject")
+    ident["opening_date"] = cfg.opening_date.isoformat()
+    return ident
+
+
+def prepare_lake(lake: Path, cfg: GeneratorConfig) -> None:
+    """Check that `lake` can take days of `cfg` and create it; refuse foreign or mismatched folders."""
+    marker = lake / MARKER
+    if lake.exists() and not lake.is_dir():
+        raise ConfigError(f"lake path {lake} exists and is not a directory")
+    if marker.exists():
+        held = json.loads(marker.read_text())
+        wanted = lake_identity(cfg)
+        diff = {k: (held.get(k), v) for k, v in wanted.items() if held.get(k) != v}
+        if diff:
+            detail = ", ".join(f"{k}={a!r} (asked {b!r})" for k, (a, b) in diff.items())
+            raise ConfigError(
+                f"lake {lake} was generated with {detail}; use another ECOM_DATA_DIR or delete the lake first"
+            )
+        return
+    if lake.exists() and any(lake.iterdir()):
+        raise ConfigError(
+            f"lake directory {lake} is not empty and was not made by ecom; refusing to write there"
+        )
+    try:
+        lake.mkdir(parents=True, exist_ok=True)
+        tmp = lake / f".{MARKER}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(lake_identity(cfg), indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, marker)
+    except OSError as exc:
+        raise ConfigError(f"cannot write to lake directory {lake}: {exc.strerror}") from exc
+
+
+def check_writable(path: Path) -> None:
+    """Fail early with one line when `path` (or its nearest existing parent) is not writable."""
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write to {path}: {probe} is not a writable directory")
+
+
+def write_day(lake: Path, day: dt.date, tables: dict[str, pa.Table], skip: set[str] = frozenset()) -> None:
+    """Write every table of `day` to a temporary name, then rename them all into place.
+
+    Re-generating a day replaces each partition whole; a crash leaves at most a stray `.tmp` file, which
+    readers ignore (they read `*.parquet`) and the next write of that partition removes.
+    """
+    staged: list[tuple[Path, Path]] = []
+    for name, table in tables.items():
+        part = partition_dir(lake, name, day)
+        part.mkdir(parents=True, exist_ok=True)
+        for stray in part.glob(".*.tmp"):
+            stray.unlink(missing_ok=True)
+        final = part / PART_FILE
+        if name in skip:
+            final.unlink(missing_ok=True)
+            continue
+        tmp = part / f".{PART_FILE}.{os.getpid()}.tmp"
+        pq.write_table(table, tmp, compression="zstd", compression_level=3)
+        staged.append((tmp, final))
+    for tmp, final in staged:
+        os.replace(tmp, final)
+
+
+def days_present(lake: Path, table: str) -> list[dt.date]:
+    root = lake / table
+    if not root.is_dir():
+        return []
+    days = []
+    for part in root.iterdir():
+        match = PARTITION_RE.match(part.name)
+        if match and (part / PART_FILE).exists():
+            days.append(dt.date.fromisoformat(match.group(1)))
+    return sorted(days)

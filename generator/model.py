@@ -1,0 +1,123 @@
+"""The behavioural model: channels, devices, personas, categories and funnel probabilities.
+
+These numbers are the generator's truth. The answer key records the per-day values derived from them,
+and the truth tests check that the marts recover them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CHANNELS = ("organic_search", "paid_search", "social", "email", "direct", "referral")
+# Channel mix of first visits (anonymous and signing-up visitors) and of returning users' visits.
+CHANNEL_MIX_NEW = np.array([0.32, 0.22, 0.20, 0.04, 0.14, 0.08])
+CHANNEL_MIX_RETURNING = np.array([0.20, 0.12, 0.10, 0.25, 0.28, 0.05])
+
+DEVICES = ("mobile", "desktop", "tablet")
+DEVICE_MIX = np.array([0.58, 0.35, 0.07])
+
+SESSION_TYPES = ("anonymous", "new", "returning")
+ANONYMOUS_SHARE = 0.35  # of expected sessions
+NEW_USER_SHARE = 0.10  # of expected sessions: visitors who sign up in this session
+RETURNING_SHARE = 0.55  # of expected sessions, capped by the size of the user base
+RETURNING_VISITS_PER_USER_DAY = 0.12  # the cap: at most this many visits per known user per day
+
+PERSONAS = ("power_buyer", "standard", "browser")
+PERSONA_MIX_USERS = np.array([0.08, 0.62, 0.30])  # share of users
+PERSONA_MIX_VISITS = np.array([0.30, 0.45, 0.25])  # share of returning visits
+# Stage multipliers by persona (cart, purchase); anonymous and new visitors use 1.0.
+PERSONA_CART = np.array([1.7, 1.0, 0.45])
+PERSONA_PURCHASE = np.array([1.15, 1.0, 0.8])
+
+# Base stage probabilities (each conditional on reaching the previous stage) and their multipliers.
+BASE_VIEW = 0.62  # landing page -> at least one product view (the rest bounce)
+BASE_CART = 0.30  # product view -> add to cart
+BASE_CHECKOUT = 0.62  # cart -> checkout
+BASE_PURCHASE = 0.74  # checkout -> purchase
+CHANNEL_VIEW = np.array([1.0, 1.05, 0.85, 1.1, 1.05, 0.95])
+CHANNEL_CART = np.array([1.0, 1.1, 0.7, 1.35, 1.2, 0.95])
+CHANNEL_PURCHASE = np.array([1.0, 1.05, 0.9, 1.1, 1.1, 1.0])
+DEVICE_VIEW = np.array([0.95, 1.08, 1.0])
+DEVICE_CART = np.array([0.9, 1.15, 1.0])
+DEVICE_CHECKOUT = np.array([0.92, 1.1, 1.0])
+DEVICE_PURCHASE = np.array([0.95, 1.05, 1.0])
+MAX_STAGE_PROBABILITY = 0.95
+
+MEAN_PRODUCT_VIEWS = 3.0  # per session that views products (1 + geometric)
+EXTRA_ADD_PROBABILITY = 0.22  # each further viewed product is also added to the cart
+REMOVE_PROBABILITY = 0.18  # a cart with two or more lines loses one before checkout
+MEAN_EVENT_GAP_SECONDS = 38.0
+
+PAYMENT_METHODS = ("card", "paypal", "apple_pay", "google_pay", "gift_card")
+PAYMENT_MIX = np.array([0.52, 0.22, 0.14, 0.09, 0.03])
+SHIPPING_METHODS = ("standard", "express", "pickup")
+SHIPPING_MIX = np.array([0.72, 0.2, 0.08])
+FREE_SHIPPING_FROM_CENTS = 50_00
+SHIPPING_COST_CENTS = {"standard": 4_99, "express": 12_99, "pickup": 0}
+COUPON_SHARE = 0.08  # orders with a 10% coupon outside sale events
+COUPON_RATE = 0.10
+
+CANCEL_PROBABILITY = 0.045  # cancelled 1..3 days after the order
+CANCEL_DELAY_DAYS = (1, 3)
+RETURN_DELAY_DAYS = (5, 30)
+LATE_CHANGE_HORIZON_DAYS = RETURN_DELAY_DAYS[1]
+
+# department, category, median price in dollars, cart affinity, return probability, nouns
+CATEGORIES = (
+    ("Fashion", "Apparel", 38, 1.2, 0.14, ("T-Shirt", "Hoodie", "Jeans", "Dress", "Jacket", "Sweater")),
+    ("Fashion", "Shoes", 85, 1.0, 0.12, ("Sneakers", "Boots", "Sandals", "Loafers", "Running Shoes")),
+    ("Fashion", "Accessories", 29, 1.1, 0.06, ("Backpack", "Wallet", "Belt", "Sunglasses", "Scarf")),
+    ("Electronics", "Phones", 480, 0.55, 0.05, ("Smartphone", "Phone Case", "Charger", "Power Bank")),
+    ("Electronics", "Computers", 820, 0.45, 0.05, ("Laptop", "Monitor", "Keyboard", "Mouse", "Tablet")),
+    ("Electronics", "Audio", 120, 0.8, 0.07, ("Headphones", "Earbuds", "Speaker", "Soundbar")),
+    ("Home", "Kitchen", 45, 1.0, 0.04, ("Pan", "Knife Set", "Blender", "Coffee Maker", "Mug Set")),
+    ("Home", "Furniture", 260, 0.5, 0.08, ("Desk", "Chair", "Bookshelf", "Side Table", "Sofa")),
+    ("Home", "Decor", 32, 1.0, 0.05, ("Lamp", "Vase", "Rug", "Frame", "Candle")),
+    ("Beauty", "Skincare", 24, 1.3, 0.03, ("Moisturizer", "Serum", "Cleanser", "Sunscreen")),
+    ("Beauty", "Makeup", 19, 1.3, 0.03, ("Lipstick", "Mascara", "Foundation", "Palette")),
+    ("Sports", "Fitness", 48, 0.9, 0.06, ("Yoga Mat", "Dumbbells", "Resistance Bands", "Jump Rope")),
+    ("Sports", "Outdoor", 95, 0.8, 0.07, ("Tent", "Sleeping Bag", "Hiking Poles", "Water Bottle")),
+    ("Media", "Books", 16, 1.4, 0.02, ("Novel", "Cookbook", "Biography", "Guide", "Comic")),
+    ("Media", "Games", 55, 1.0, 0.03, ("Board Game", "Video Game", "Puzzle", "Card Game")),
+)
+CATEGORY_SHARE = np.array([14, 8, 8, 4, 4, 6, 8, 5, 8, 7, 7, 6, 5, 6, 4], dtype=float)
+CATEGORY_SHARE /= CATEGORY_SHARE.sum()
+PRICE_SIGMA = 0.45  # lognormal spread of prices within a category
+WEEKLY_PRICE_CHANGE = 0.06  # each product's price moves up to +-6% from week to week
+MARGIN_RANGE = (0.35, 0.65)  # cost as a share of the launch price
+
+
+def clip_probability(p: np.ndarray) -> np.ndarray:
+    return np.minimum(p, MAX_STAGE_PROBABILITY)
+
+
+def stage_probabilities(
+    channel: np.ndarray,
+    device: np.ndarray,
+    session_type: np.ndarray,
+    persona: np.ndarray,
+    conversion_multiplier: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-session conditional probabilities of reaching view, cart, checkout and purchase.
+
+    `persona` is -1 for sessions without a known persona (anonymous and signing-up visitors).
+    Anonymous visitors never reach checkout: checking out needs an account.
+    """
+    known = persona >= 0
+    persona_idx = np.where(known, persona, 1)
+    persona_cart = np.where(known, PERSONA_CART[persona_idx], 1.0)
+    persona_purchase = np.where(known, PERSONA_PURCHASE[persona_idx], 1.0)
+    p_view = clip_probability(BASE_VIEW * CHANNEL_VIEW[channel] * DEVICE_VIEW[device])
+    p_cart = clip_probability(
+        BASE_CART * CHANNEL_CART[channel] * DEVICE_CART[device] * persona_cart * conversion_multiplier
+    )
+    p_checkout = clip_probability(BASE_CHECKOUT * DEVICE_CHECKOUT[device])
+    p_checkout = np.where(session_type == SESSION_TYPES.index("anonymous"), 0.0, p_checkout)
+    p_purchase = clip_probability(
+        BASE_PURCHASE
+        * CHANNEL_PURCHASE[channel]
+        * DEVICE_PURCHASE[device]
+        * persona_purchase
+        * np.sqrt(conversion_multiplier)
+    )
+    return p_view, p_cart, p_checkout, p_purchase

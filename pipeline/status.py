@@ -1,0 +1,93 @@
+"""What the lake holds, what was built, and what is published."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from generator.lake import CORE_TABLES, days_present
+from pipeline.settings import Settings
+from pipeline.warehouse import BUILD_STATE, PUBLISH_STATE, read_json
+
+
+@dataclass(frozen=True)
+class LakeStatus:
+    days: list[dt.date]  # days with every core table present
+    incomplete: dict[dt.date, list[str]]  # day -> missing tables
+    gaps: list[tuple[dt.date, dt.date]]  # inclusive ranges with no complete day
+
+    @property
+    def first(self) -> dt.date | None:
+        return self.days[0] if self.days else None
+
+    @property
+    def last(self) -> dt.date | None:
+        return self.days[-1] if self.days else None
+
+
+def lake_status(settings: Settings) -> LakeStatus:
+    per_table = {t: set(days_present(settings.lake_dir, t)) for t in CORE_TABLES}
+    every = set().union(*per_table.values())
+    complete = sorted(d for d in every if all(d in s for s in per_table.values()))
+    incomplete = {d: [t for t in CORE_TABLES if d not in per_table[t]] for d in sorted(every - set(complete))}
+    gaps = []
+    if complete:
+        start = min(settings.opening_date, complete[0])
+        present = set(complete)
+        d, gap_start = start, None
+        while d <= complete[-1]:
+            if d not in present and gap_start is None:
+                gap_start = d
+            if d in present and gap_start is not None:
+                gaps.append((gap_start, d - dt.timedelta(days=1)))
+                gap_start = None
+            d += dt.timedelta(days=1)
+    return LakeStatus(complete, incomplete, gaps)
+
+
+def status_report(settings: Settings) -> dict:
+    lake = lake_status(settings)
+    return {
+        "data_dir": str(settings.data_dir),
+        "lake": {
+            "days": len(lake.days),
+            "first_day": lake.first.isoformat() if lake.first else None,
+            "last_day": lake.last.isoformat() if lake.last else None,
+            "gaps": [[a.isoformat(), b.isoformat()] for a, b in lake.gaps],
+            "incomplete_days": {d.isoformat(): t for d, t in lake.incomplete.items()},
+        },
+        "build": read_json(settings.warehouse_dir / BUILD_STATE),
+        "published": read_json(settings.warehouse_dir / PUBLISH_STATE),
+    }
+
+
+def format_status(report: dict) -> str:
+    lake = report["lake"]
+    lines = [f"data dir   {report['data_dir']}"]
+    if lake["days"]:
+        lines.append(f"lake       {lake['days']} complete day(s), {lake['first_day']} .. {lake['last_day']}")
+    else:
+        lines.append("lake       empty (run `ecom generate` or `ecom run`)")
+    for a, b in lake["gaps"]:
+        lines.append(f"  gap      {a} .. {b}" if a != b else f"  gap      {a}")
+    for day, tables in lake["incomplete_days"].items():
+        lines.append(f"  partial  {day}: missing {', '.join(tables)}")
+    build = report["build"]
+    if build:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted((build.get("counts") or {}).items()))
+        lines.append(
+            f"build      {build['build_id']} {build['status']}"
+            + (f" at {build['finished_at']}" if build.get("finished_at") else "")
+            + (f" ({counts})" if counts else "")
+        )
+        for failure in build.get("failures") or []:
+            lines.append(f"  failed   {failure.get('node') or failure.get('error')}")
+    else:
+        lines.append("build      none yet (run `ecom build`)")
+    pub = report["published"]
+    if pub:
+        lines.append(f"published  build {pub['build_id']} at {pub['published_at']} -> {pub['path']}")
+        lines.append("  tables   " + ", ".join(f"{k} ({v:,} rows)" for k, v in sorted(pub["tables"].items())))
+    else:
+        lines.append("published  nothing yet (run `ecom publish`)")
+    return "\n".join(lines)

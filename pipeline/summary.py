@@ -1,0 +1,47 @@
+"""Headline numbers from the published marts, and where to go next."""
+
+from __future__ import annotations
+
+from pipeline.settings import Settings
+
+
+def read_only(path):
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=True)
+
+
+def summary_text(settings: Settings) -> str:
+    path = settings.publish_db
+    if not path.exists():
+        return f"nothing published yet at {path} (run `ecom run`)"
+    con = read_only(path)
+    try:
+        days, first, last, sessions, orders, revenue = con.execute(
+            "select count(*), min(kpi_date), max(kpi_date), sum(sessions), sum(orders), sum(revenue) "
+            "from marts.dm_kpi_daily"
+        ).fetchone()
+        build_id, published_at = con.execute(
+            "select build_id, published_at from ecom_meta.publication"
+        ).fetchone()
+    finally:
+        con.close()
+    conversion = orders / sessions if sessions else 0.0
+    return "\n".join(
+        [
+            "",
+            f"Published marts: {path}",
+            f"  build          {build_id}, published {published_at:%Y-%m-%d %H:%M:%S} UTC",
+            f"  days covered   {days} ({first} .. {last})",
+            f"  sessions       {sessions:,}",
+            f"  orders         {orders:,}",
+            f"  revenue        ${revenue:,.2f}",
+            f"  conversion     {conversion:.2%} of sessions placed an order",
+            "",
+            "Go further:",
+            f'  .venv/bin/duckdb -readonly {path} "select * from marts.dm_kpi_daily order by kpi_date desc limit 7"',
+            "  .venv/bin/ecom status            # lake days, gaps, last build and publish",
+            "  make airflow                     # the same pipeline as Airflow DAGs, UI on http://localhost:8080",
+            "",
+        ]
+    )

@@ -1,0 +1,189 @@
+"""Write-audit-publish: dbt builds and tests in build.duckdb; only a passing build replaces the published file.
+
+The published file `ecommerce.duckdb` is written under a temporary name and renamed over the old one, so a
+reader holding the old file keeps reading it, new readers see the new one, and a crash at any point leaves the
+previous version in place. It is written with an older storage version so that older readers can open it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.config import ConfigError
+from pipeline.dbt import DbtOutcome, run_dbt
+from pipeline.settings import Settings
+
+PUBLISH_STORAGE_VERSION = "v1.4.0"
+MART_SCHEMA = "marts"
+META_SCHEMA = "ecom_meta"
+BUILD_STATE = "build.json"
+PUBLISH_STATE = "published.json"
+
+
+class PublishRefused(ConfigError):
+    """The build is not in a state that may be published."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def write_json_atomic(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    build_id: str
+    outcome: DbtOutcome
+    seconds: float
+
+
+def build(settings: Settings, full_refresh: bool = False, select: str | None = None) -> BuildResult:
+    """`dbt build` (models, unit tests, data tests) into build.duckdb, recording the outcome in build.json."""
+    state_path = settings.warehouse_dir / BUILD_STATE
+    build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    started = time.perf_counter()
+    state = {"build_id": build_id, "status": "running", "started_at": _now(), "select": select}
+    # Marked running first: a build killed half-way is never mistaken for a passing one.
+    write_json_atomic(state_path, state)
+    extra = []
+    if full_refresh:
+        extra.append("--full-refresh")
+    if select:
+        extra += ["--select", select]
+    outcome = run_dbt(settings, "build", *extra)
+    seconds = time.perf_counter() - started
+    state.update(
+        status="passed" if outcome.success else "failed",
+        finished_at=_now(),
+        seconds=round(seconds, 2),
+        counts=outcome.counts,
+        failures=[f.__dict__ for f in outcome.failures]
+        + ([{"error": outcome.error}] if outcome.error else []),
+    )
+    write_json_atomic(state_path, state)
+    return BuildResult(build_id, outcome, seconds)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    build_id: str
+    path: Path
+    tables: dict[str, int]
+    seconds: float
+
+
+def publish(settings: Settings) -> PublishResult:
+    """Copy the marts of a passing build into a new file and atomically replace the published one."""
+    import duckdb
+
+    state = read_json(settings.warehouse_dir / BUILD_STATE)
+    if state is None or not settings.build_db.exists():
+        raise PublishRefused(
+            f"nothing to publish: no build in {settings.warehouse_dir} (run `ecom build` first)"
+        )
+    if state.get("status") != "passed":
+        raise PublishRefused(
+            f"refusing to publish build {state.get('build_id')}: its status is {state.get('status')!r}, "
+            "not 'passed' (fix the failing tests and run `ecom build` again)"
+        )
+    started = time.perf_counter()
+    target = settings.publish_db
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tables: dict[str, int] = {}
+    try:
+        con = duckdb.connect()
+        try:
+            con.execute(f"attach '{settings.build_db}' as build (read_only)")
+            con.execute(f"attach '{tmp}' as pub (storage_version '{PUBLISH_STORAGE_VERSION}')")
+            names = [
+                r[0]
+                for r in con.execute(
+                    "select table_name from duckdb_tables() where database_name = 'build' "
+                    "and schema_name = ? order by table_name",
+                    [MART_SCHEMA],
+                ).fetchall()
+            ]
+            if not names:
+                raise PublishRefused(f"build {state['build_id']} holds no tables in schema {MART_SCHEMA!r}")
+            con.execute(f"create schema pub.{MART_SCHEMA}")
+            for name in names:
+                con.execute(
+                    f"create table pub.{MART_SCHEMA}.{name} as select * from build.{MART_SCHEMA}.{name}"
+                )
+                tables[name] = con.execute(f"select count(*) from pub.{MART_SCHEMA}.{name}").fetchone()[0]
+            _copy_comments(con, names)
+            published_at = _now()
+            con.execute(f"create schema pub.{META_SCHEMA}")
+            con.execute(
+                f"create table pub.{META_SCHEMA}.publication as select ? as build_id, "
+                "cast(? as timestamp) as published_at, cast(? as timestamp) as built_at",
+                [
+                    state["build_id"],
+                    published_at.replace("+00:00", ""),
+                    state["finished_at"].replace("+00:00", ""),
+                ],
+            )
+            con.execute("detach pub")
+            con.execute("detach build")
+        finally:
+            con.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    seconds = time.perf_counter() - started
+    write_json_atomic(
+        settings.warehouse_dir / PUBLISH_STATE,
+        {
+            "build_id": state["build_id"],
+            "built_at": state.get("finished_at"),
+            "published_at": published_at,
+            "path": str(target),
+            "tables": tables,
+            "seconds": round(seconds, 2),
+        },
+    )
+    return PublishResult(state["build_id"], target, tables, seconds)
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con, names: list[str]) -> None:
+    """Carry dbt's persisted descriptions over, so DuckDB clients show them."""
+    rows = con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = 'build' and schema_name = ?",
+        [MART_SCHEMA],
+    ).fetchall()
+    for table, comment in rows:
+        if comment and table in names:
+            con.execute(f"comment on table pub.{MART_SCHEMA}.{table} is {sql_literal(comment)}")
+    rows = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = 'build' "
+        "and schema_name = ? and comment is not null",
+        [MART_SCHEMA],
+    ).fetchall()
+    for table, column, comment in rows:
+        if table in names:
+            con.execute(f'comment on column pub.{MART_SCHEMA}.{table}."{column}" is {sql_literal(comment)}')

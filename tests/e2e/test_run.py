@@ -1,0 +1,77 @@
+"""`ecom run` end to end at tiny scale: the published marts are readable and agree with the lake."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import duckdb
+
+from tests.conftest import BIN, TINY_END, TINY_START, ecom
+
+
+def test_published_file_is_readable_from_python(tiny_run):
+    con = duckdb.connect(str(tiny_run / "warehouse" / "ecommerce.duckdb"), read_only=True)
+    try:
+        days, first, last = con.execute(
+            "select count(*), min(kpi_date), max(kpi_date) from marts.dm_kpi_daily"
+        ).fetchone()
+        schemas = {
+            r[0]
+            for r in con.execute("select schema_name from duckdb_schemas() where not internal").fetchall()
+        }
+    finally:
+        con.close()
+    assert (days, first, last) == ((TINY_END - TINY_START).days + 1, TINY_START, TINY_END)
+    assert "marts" in schemas
+    assert "staging" not in schemas  # only the marts are published
+
+
+def test_published_file_is_readable_with_the_duckdb_cli(tiny_run):
+    path = tiny_run / "warehouse" / "ecommerce.duckdb"
+    proc = subprocess.run(
+        [str(BIN / "duckdb"), "-readonly", "-json", str(path), "select count(*) as days from marts.dm_kpi_daily"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(proc.stdout) == [{"days": (TINY_END - TINY_START).days + 1}]
+
+
+def test_revenue_matches_the_orders_in_the_lake(tiny_run):
+    con = duckdb.connect()
+    lake = tiny_run / "lake"
+    expected = con.execute(
+        f"select cast(created_at as date) as d, count(*), sum(order_total) "
+        f"from read_parquet('{lake}/orders/dt=*/*.parquet') group by d order by d"
+    ).fetchall()
+    con.execute(f"attach '{tiny_run / 'warehouse' / 'ecommerce.duckdb'}' as pub (read_only)")
+    actual = con.execute(
+        "select kpi_date, orders, revenue from pub.marts.dm_kpi_daily order by kpi_date"
+    ).fetchall()
+    con.close()
+    assert [row for row in actual if row[1] > 0] == expected
+    assert all(revenue == 0 for _, orders, revenue in actual if orders == 0)
+
+
+def test_status_reports_the_window_and_the_publish(tiny_run):
+    report = json.loads(ecom("status", "--json", data_dir=tiny_run).stdout)
+    assert report["lake"]["first_day"] == TINY_START.isoformat()
+    assert report["lake"]["last_day"] == TINY_END.isoformat()
+    assert report["lake"]["gaps"] == []
+    assert report["build"]["status"] == "passed"
+    assert report["published"]["build_id"] == report["build"]["build_id"]
+
+
+def test_status_names_gaps(tmp_path):
+    ecom("generate", "--scale", "tiny", "--start", "2025-09-01", "--end", "2025-09-02", data_dir=tmp_path)
+    ecom("generate", "--scale", "tiny", "--start", "2025-09-05", "--end", "2025-09-05", data_dir=tmp_path)
+    out = ecom("status", data_dir=tmp_path).stdout
+    assert "gap      2025-09-03 .. 2025-09-04" in out
+    assert "3 complete day(s)" in out
+
+
+def test_rerun_gives_the_same_summary(tiny_run):
+    first = ecom("summary", data_dir=tiny_run).stdout
+    ecom("run", "--scale", "tiny", "--start", str(TINY_START), "--end", str(TINY_END), data_dir=tiny_run)
+    second = ecom("summary", data_dir=tiny_run).stdout
+    strip = lambda text: [line for line in text.splitlines() if "build " not in line]  # noqa: E731
+    assert strip(first) == strip(second)
