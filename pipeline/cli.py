@@ -103,6 +103,12 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     sub.add_parser("summary", help="headline numbers from the published marts")
+
+    p = sub.add_parser(
+        "serve",
+        help="serve the published marts over PostgreSQL for BI tools (starts a local server unless ECOM_BI_DSN)",
+    )
+    p.add_argument("--stop", action="store_true", help="stop the local PostgreSQL server")
     return parser
 
 
@@ -190,6 +196,37 @@ def cmd_summary(settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(settings: Settings, stop: bool) -> int:
+    from pipeline.serve import serve
+    from pipeline.serve import stop as stop_server
+
+    if stop:
+        echo(
+            "stopped the local PostgreSQL server"
+            if stop_server(settings)
+            else "the local PostgreSQL server is not running"
+        )
+        return 0
+    result = serve(settings)
+    pub = result.publish
+    if result.local:
+        echo(
+            ("started" if result.started else "reusing")
+            + f" the local PostgreSQL server on 127.0.0.1:{settings.bi_port}"
+        )
+    echo(
+        f"published build {pub.build_id} to {pub.target}, schema marts: "
+        f"{len(pub.tables)} tables, {sum(pub.tables.values()):,} rows in {pub.seconds:.1f}s"
+    )
+    for name in pub.pending_drops:
+        echo(f"  {name} is still read by a session; it is dropped at the next publish")
+    echo("connect BI tools as the read-only role bi_reader:")
+    print(result.url, flush=True)
+    if result.local:
+        echo("stop it with `ecom serve --stop`")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -207,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(settings, args.json)
         if args.command == "summary":
             return cmd_summary(settings)
+        if args.command == "serve":
+            return cmd_serve(settings, args.stop)
     except UsageError as exc:
         echo(str(exc))
         return EXIT_USAGE

@@ -48,6 +48,13 @@ class Settings:
     workers: int = field(default=1, metadata={"env": "WORKERS"})
     threads: int = field(default=2, metadata={"env": "DBT_THREADS"})
     inject: tuple[str, ...] = field(default=(), metadata={"env": "INJECT"})
+    # Serving: the local PostgreSQL cluster's port, or a DSN of an existing server to publish to instead.
+    bi_port: int = field(default=54329, metadata={"env": "BI_PORT"})
+    bi_dsn: str = field(default="", repr=False, metadata={"env": "BI_DSN"})
+    bi_reader_password: str = field(default="", repr=False, metadata={"env": "BI_READER_PASSWORD"})
+    # The dashboard reads the published DuckDB file unless given a PostgreSQL URL (e.g. the bi_reader one).
+    dashboard_port: int = field(default=8501, metadata={"env": "DASHBOARD_PORT"})
+    dashboard_dsn: str = field(default="", repr=False, metadata={"env": "DASHBOARD_DSN"})
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -100,6 +107,15 @@ class Settings:
         return self.warehouse_dir / "ecommerce.duckdb"
 
     @property
+    def bi_cluster_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Generated passwords (0600, under data/, never committed)."""
+        return self.data_dir / "secrets"
+
+    @property
     def dbt_project_dir(self) -> Path:
         return DBT_PROJECT_DIR
 
@@ -132,6 +148,10 @@ def _coerce(name: str, raw):
         return parse_int(raw, "workers", 1, 64)
     if name == "threads":
         return parse_int(raw, "dbt threads", 1, 64)
+    if name == "bi_port":
+        return parse_int(raw, "ECOM_BI_PORT", 1024, 65535)
+    if name == "dashboard_port":
+        return parse_int(raw, "ECOM_DASHBOARD_PORT", 1024, 65535)
     if name == "inject":
         return parse_faults(raw) if isinstance(raw, str) else tuple(raw)
     return raw

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from generator.lake import CORE_TABLES, days_present
+from pipeline.serve import bi_status
 from pipeline.settings import Settings
 from pipeline.warehouse import BUILD_STATE, PUBLISH_STATE, read_json
 
@@ -58,6 +59,7 @@ def status_report(settings: Settings) -> dict:
         },
         "build": read_json(settings.warehouse_dir / BUILD_STATE),
         "published": read_json(settings.warehouse_dir / PUBLISH_STATE),
+        "bi": bi_status(settings),
     }
 
 
@@ -90,4 +92,14 @@ def format_status(report: dict) -> str:
         lines.append("  tables   " + ", ".join(f"{k} ({v:,} rows)" for k, v in sorted(pub["tables"].items())))
     else:
         lines.append("published  nothing yet (run `ecom publish`)")
+    bi = report.get("bi") or {}
+    if bi.get("published") or bi.get("server", "").startswith("running"):
+        lines.append(f"postgres   {bi.get('server')}")
+        served = bi.get("published")
+        if served:
+            lines.append(
+                f"  serves   build {served['build_id']} since {served['published_at']} at {served['target']}"
+            )
+            for name in served.get("pending_drops") or []:
+                lines.append(f"  pending  {name} (dropped at the next publish)")
     return "\n".join(lines)

@@ -48,3 +48,24 @@ def smoke_check() -> dict:
     if not days:
         raise RuntimeError(f"published marts at {settings.publish_db} hold no days")
     return {"days": days, "orders": int(orders or 0)}
+
+
+def publish_bi() -> dict:
+    """Refresh PostgreSQL from the published marts when it is configured (ECOM_BI_DSN, or a running
+    `ecom serve` server); a no-op otherwise, so the refresh DAG can always call it."""
+    from pipeline.serve import bi_configured
+
+    settings = Settings.load()
+    if not bi_configured(settings):
+        return {"published": False, "reason": "PostgreSQL serving is not configured"}
+    from pipeline.postgres import publish_postgres
+
+    result = publish_postgres(settings)
+    return {
+        "published": True,
+        "build_id": result.build_id,
+        "target": result.target,
+        "tables": result.tables,
+        "seconds": round(result.seconds, 2),
+        "pending_drops": result.pending_drops,
+    }

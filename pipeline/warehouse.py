@@ -82,6 +82,49 @@ def build(settings: Settings, full_refresh: bool = False, select: str | None = N
     return BuildResult(build_id, outcome, seconds)
 
 
+def mark_build_running(
+    settings: Settings, full_refresh: bool = False, select: str | None = None, runner: str = "airflow"
+) -> str:
+    """Open a build driven from outside `build()` (one dbt task per model, e.g. Airflow + Cosmos).
+
+    Same contract as `build()`: the state says `running` until `mark_build_finished` records the outcome, so a
+    build whose tasks died half-way is never published.
+    """
+    build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    write_json_atomic(
+        settings.warehouse_dir / BUILD_STATE,
+        {
+            "build_id": build_id,
+            "status": "running",
+            "started_at": _now(),
+            "select": select or None,
+            "full_refresh": full_refresh,
+            "runner": runner,
+        },
+    )
+    return build_id
+
+
+def mark_build_finished(
+    settings: Settings, build_id: str, passed: bool, failures: list[dict] | None = None
+) -> dict:
+    """Record the outcome of the build opened by `mark_build_running` (refuses a build that is not current)."""
+    path = settings.warehouse_dir / BUILD_STATE
+    state = read_json(path)
+    if state is None or state.get("build_id") != build_id:
+        current = state.get("build_id") if state else None
+        raise PublishRefused(f"build {build_id} is not the current build (build.json holds {current})")
+    started = dt.datetime.fromisoformat(state["started_at"])
+    state.update(
+        status="passed" if passed else "failed",
+        finished_at=_now(),
+        seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2),
+        failures=failures or [],
+    )
+    write_json_atomic(path, state)
+    return state
+
+
 @dataclass(frozen=True)
 class PublishResult:
     build_id: str
@@ -132,6 +175,7 @@ def publish(settings: Settings) -> PublishResult:
             _copy_comments(con, names)
             published_at = _now()
             con.execute(f"create schema pub.{META_SCHEMA}")
+            _record_keys(con, mart_primary_keys(settings), names)
             con.execute(
                 f"create table pub.{META_SCHEMA}.publication as select ? as build_id, "
                 "cast(? as timestamp) as published_at, cast(? as timestamp) as built_at",
@@ -164,6 +208,43 @@ def publish(settings: Settings) -> PublishResult:
         },
     )
     return PublishResult(state["build_id"], target, tables, seconds)
+
+
+def mart_primary_keys(settings: Settings) -> dict[str, list[str]]:
+    """`meta: {primary_key: [...]}` of each mart, from dbt's manifest of the build, else from the marts YAML."""
+    manifest = read_json(settings.dbt_target_dir / "manifest.json")
+    keys: dict[str, list[str]] = {}
+    if manifest:
+        for node in manifest.get("nodes", {}).values():
+            if node.get("resource_type") != "model" or node.get("schema") != MART_SCHEMA:
+                continue
+            meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
+            if meta.get("primary_key"):
+                keys[node.get("alias") or node["name"]] = _key_list(meta["primary_key"])
+        return keys
+    import yaml
+
+    for path in sorted((settings.dbt_project_dir / "models" / "marts").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            meta = {**(model.get("meta") or {}), **((model.get("config") or {}).get("meta") or {})}
+            if meta.get("primary_key"):
+                keys[model["name"]] = _key_list(meta["primary_key"])
+    return keys
+
+
+def _key_list(value) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _record_keys(con, keys: dict[str, list[str]], names: list[str]) -> None:
+    """ecom_meta.mart_keys: the key of each mart, so readers (and the PostgreSQL publish) know it."""
+    con.execute(
+        f"create table pub.{META_SCHEMA}.mart_keys "
+        "(table_name varchar not null, column_name varchar not null, position integer not null)"
+    )
+    rows = [(t, c, i + 1) for t in names for i, c in enumerate(keys.get(t, []))]
+    if rows:
+        con.executemany(f"insert into pub.{META_SCHEMA}.mart_keys values (?, ?, ?)", rows)
 
 
 def sql_literal(text: str) -> str:
