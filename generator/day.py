@@ -122,6 +122,7 @@ class SessionPlan:
     channel: np.ndarray  # int8 index into CHANNELS
     device: np.ndarray  # int8 index into DEVICES
     persona: np.ndarray  # int8 index into PERSONAS, -1 for anonymous and signing-up visitors
+    intent: np.ndarray  # int8 index into CATEGORIES: the category the session shops
     start_second: np.ndarray  # planned start, seconds after midnight UTC
     stage: np.ndarray  # furthest stage reached, STAGE_*
     probabilities: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -141,7 +142,9 @@ class SessionPlan:
         return int((self.session_type == 1).sum())
 
 
-@functools.lru_cache(maxsize=64)
+# A large day's plan holds tens of MB: keep only the few a worker is using. The late status changes of a day
+# need only the small `order_summary` of the 30 days before it, which has its own, longer cache.
+@functools.lru_cache(maxsize=2)
 def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     warm_user_counts(cfg, day)
     shape = day_shape(day, cfg.opening_date)
@@ -162,17 +165,22 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     ).astype(np.int8)
     device = rng.choice(len(m.DEVICES), size=n, p=m.DEVICE_MIX).astype(np.int8)
     persona = np.where(returning, rng.choice(3, size=n, p=m.PERSONA_MIX_VISITS), -1).astype(np.int8)
+    intent_cum = np.array(
+        [[np.cumsum(m.intent_weights(d, c)) for c in range(len(m.CHANNELS))] for d in range(len(m.DEVICES))]
+    )
+    row = intent_cum[device, channel]
+    intent = (rng.random(n)[:, None] >= row[:, :-1]).sum(axis=1).astype(np.int8)
 
     from generator.calendar import HOUR_WEIGHTS
 
     hour = rng.choice(24, size=n, p=HOUR_WEIGHTS)
     start = hour * 3600 + rng.integers(0, 3600, size=n)
     order = np.argsort(start, kind="stable")
-    session_type, channel, device, persona, start = (
-        a[order] for a in (session_type, channel, device, persona, start)
+    session_type, channel, device, persona, intent, start = (
+        a[order] for a in (session_type, channel, device, persona, intent, start)
     )
 
-    probs = m.stage_probabilities(channel, device, session_type, persona, shape.conversion_multiplier)
+    probs = m.stage_probabilities(channel, device, session_type, persona, intent, shape.conversion_multiplier)
     draws = rng.random((4, n))
     stage = np.zeros(n, dtype=np.int8)
     alive = np.ones(n, dtype=bool)
@@ -180,8 +188,21 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
         alive &= draws[k] < p
         stage[alive] = k + 1
     return SessionPlan(
-        day, shape, session_type, channel, device, persona, start, stage, probs, expected, known
+        day, shape, session_type, channel, device, persona, intent, start, stage, probs, expected, known
     )
+
+
+@functools.lru_cache(maxsize=2 * m.LATE_CHANGE_HORIZON_DAYS + 4)
+def order_summary(cfg: GeneratorConfig, day: dt.date) -> np.ndarray:
+    """The intent category of each order placed on `day`, in order-id order (its length is the order count).
+
+    An order's first line is always a product of its session's intent category, so this is the category of
+    the order's first line: what its return probability depends on.
+    """
+    plan = session_plan(cfg, day)
+    summary = plan.intent[plan.stage == STAGE_PURCHASE].copy()
+    summary.flags.writeable = False
+    return summary
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -297,6 +318,7 @@ class Day:
 def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
     cfg.check_day(day)
     plan = session_plan(cfg, day)
+    order_summary(cfg, day)  # remembered for the late status changes of the days after this one
     n_products = products_on(cfg, day)
     cat = catalog(cfg, n_products)
     prices = prices_on(cfg, day, cat)
@@ -379,14 +401,19 @@ def build_events(
     # View rows: one per product view, grouped by session.
     v_session = np.repeat(np.arange(n), n_views)
     v_first = np.concatenate([[0], np.cumsum(n_views)[:-1]]) if n else np.zeros(0, np.int64)
-    available = cat.launch_offset_days <= (plan.day - cfg.opening_date).days
-    pop = np.where(available, cat.popularity, 0.0)
-    v_product_idx = rng.choice(len(pop), size=len(v_session), p=pop / pop.sum())
+    # The first product a session views is of its intent category, later ones mostly are too.
+    has_views = n_views > 0
+    first_view = v_first[has_views]
+    in_intent = rng.random(len(v_session)) < m.INTENT_VIEW_SHARE
+    in_intent[first_view] = True
+    v_product_idx = _pick_products(cfg, plan, cat, rng, plan.intent[v_session], in_intent)
 
-    # Cart adds: the first pick is weighted by category affinity; a session adds 1 + Binomial(views - 1).
+    # Cart adds: the first product viewed is added first (an order's first line is of its intent category),
+    # further adds are weighted by category affinity; a session adds 1 + Binomial(views - 1).
     n_add = np.where(carted, 1 + rng.binomial(np.maximum(n_views - 1, 0), m.EXTRA_ADD_PROBABILITY), 0)
-    affinity = np.array([c[3] for c in m.CATEGORIES])[cat.category[v_product_idx]]
+    affinity = m.CATEGORY_CART[cat.category[v_product_idx]]
     key = rng.random(len(v_session)) ** (1.0 / affinity)  # weighted sampling without replacement
+    key[first_view] = 2.0
     order = np.lexsort((-key, v_session))
     rank = np.empty(len(v_session), dtype=np.int64)
     rank[order] = np.arange(len(v_session)) - v_first[v_session[order]]
@@ -397,7 +424,8 @@ def build_events(
     may_remove = carted & ((n_add >= 2) | (stage == STAGE_CART))
     removes = may_remove & (rng.random(n) < m.REMOVE_PROBABILITY)
     add_rank = np.where(v_added, rank, -1)
-    remove_pick = (rng.random(n) * np.maximum(n_add, 1)).astype(np.int64)
+    # never the first line of a cart that goes on to be bought, so an order's first line keeps its category
+    remove_pick = np.where(n_add >= 2, 1 + (rng.random(n) * (n_add - 1)).astype(np.int64), 0)
     v_removed = v_added & removes[v_session] & (add_rank == remove_pick[v_session])
     n_remove = removes.astype(np.int64)
 
@@ -485,6 +513,30 @@ def build_events(
     return events, carts
 
 
+def _pick_products(
+    cfg: GeneratorConfig,
+    plan: SessionPlan,
+    cat: Catalog,
+    rng: np.random.Generator,
+    category: np.ndarray,
+    in_category: np.ndarray,
+) -> np.ndarray:
+    """Product index per view, by popularity among the products on sale: within `category` where
+    `in_category`, else across the whole catalog (one searchsorted over per-category cumulative weights)."""
+    available = cat.launch_offset_days <= (plan.day - cfg.opening_date).days
+    by_category = np.argsort(cat.category, kind="stable")
+    weight = np.where(available, cat.popularity, 0.0)[by_category]
+    cum = np.cumsum(weight)
+    bounds = np.searchsorted(cat.category[by_category], np.arange(len(m.CATEGORIES) + 1), side="left")
+    cum0 = np.concatenate([[0.0], cum])
+    lo_cat, hi_cat = cum0[bounds[:-1]], cum0[bounds[1:]]
+    usable = in_category & (hi_cat[category] > lo_cat[category])  # a category with nothing on sale: any
+    lo = np.where(usable, lo_cat[category], 0.0)
+    hi = np.where(usable, hi_cat[category], cum[-1])
+    u = np.minimum(lo + rng.random(len(category)) * (hi - lo), np.nextafter(hi, lo))
+    return by_category[np.searchsorted(cum, u, side="right").clip(0, len(cum) - 1)]
+
+
 def _pages(rng, plan: SessionPlan, etype, eproduct, is_product) -> pa.Array:
     slugs = tuple(f"/category/{c[1].lower()}" for c in m.CATEGORIES)
     landing = ("/", "/search", "/deals", *slugs)
@@ -558,14 +610,19 @@ def build_orders(
     return orders, items
 
 
-def order_fates(cfg: GeneratorConfig, order_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(status code, delay in days) per order: 0 kept, 1 cancelled, 2 returned. A function of the id."""
+def order_fates(
+    cfg: GeneratorConfig, order_ids: np.ndarray, category: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(status code, delay in days) per order: 0 kept, 1 cancelled, 2 returned.
+
+    A function of the order id and the category of its first line (`order_summary`), so any later day can
+    re-derive it without state.
+    """
     u_cancel = hash_uniform(order_ids, cfg.seed, SALT_CANCEL)
     u_return = hash_uniform(order_ids, cfg.seed, SALT_RETURN)
     u_delay = hash_uniform(order_ids, cfg.seed, SALT_DELAY)
-    mean_return = float(np.dot([c[4] for c in m.CATEGORIES], m.CATEGORY_SHARE))
     cancelled = u_cancel < m.CANCEL_PROBABILITY
-    returned = ~cancelled & (u_return < mean_return)
+    returned = ~cancelled & (u_return < m.CATEGORY_RETURN[category])
     lo_c, hi_c = m.CANCEL_DELAY_DAYS
     lo_r, hi_r = m.RETURN_DELAY_DAYS
     delay = np.where(
@@ -584,9 +641,9 @@ def build_status_changes(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
         placed = day - dt.timedelta(days=back)
         if placed < cfg.opening_date:
             break
-        n_orders = session_plan(cfg, placed).n_orders
-        order_ids = day_key(placed) * ORDER_ID_STRIDE + 1 + np.arange(n_orders, dtype=np.int64)
-        status, delay = order_fates(cfg, order_ids)
+        category = order_summary(cfg, placed)
+        order_ids = day_key(placed) * ORDER_ID_STRIDE + 1 + np.arange(len(category), dtype=np.int64)
+        status, delay = order_fates(cfg, order_ids, category)
         hit = (status > 0) & (delay == back)
         ids.append(order_ids[hit])
         codes.append(status[hit])
@@ -698,6 +755,9 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
         "channel", "device", "sessions", "expected_view_rate", "expected_cart_rate",
         "expected_checkout_rate", "expected_purchase_rate", "expected_conversion_rate",
     )}  # fmt: skip
+    # added later, so they go after the day-level columns (older readers select the first ones by position)
+    late: dict[str, list] = {"expected_orders": [], "expected_cancel_rate": [], "expected_return_rate": []}
+    return_given_order = (1.0 - m.CANCEL_PROBABILITY) * m.CATEGORY_RETURN[plan.intent]
     for ci, channel in enumerate(m.CHANNELS):
         for di, device in enumerate(m.DEVICES):
             sel = (plan.channel == ci) & (plan.device == di)
@@ -711,6 +771,10 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
             for name, rate in zip(("view", "cart", "checkout", "purchase"), rates, strict=True):
                 rows[f"expected_{name}_rate"].append(rate)
             rows["expected_conversion_rate"].append(sums[3] / s if s else None)
+            late["expected_orders"].append(sums[3])
+            late["expected_cancel_rate"].append(m.CANCEL_PROBABILITY)
+            returns = float((reach_purchase[sel] * return_given_order[sel]).sum())
+            late["expected_return_rate"].append(returns / sums[3] if sums[3] > 0 else None)
     n = len(rows["channel"])
     table = pa.table(rows)
     day_columns = {
@@ -730,4 +794,7 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
         "sale_name", pa.array([shape.sale.name if shape.sale else None] * n, pa.string())
     )
     table = table.append_column("promo_period", pa.array([shape.promo_period] * n))
-    return table.append_column("injected_faults", pa.array([",".join(cfg.inject)] * n))
+    table = table.append_column("injected_faults", pa.array([",".join(cfg.inject)] * n))
+    for name, values in late.items():
+        table = table.append_column(name, pa.array(values, pa.float64()))
+    return table

@@ -62,26 +62,50 @@ CANCEL_DELAY_DAYS = (1, 3)
 RETURN_DELAY_DAYS = (5, 30)
 LATE_CHANGE_HORIZON_DAYS = RETURN_DELAY_DAYS[1]
 
-# department, category, median price in dollars, cart affinity, return probability, nouns
+# department, category, median price in dollars, cart affinity, return probability, nouns.
+# The cart affinity multiplies the chance that a session shopping the category adds to its cart (and weights
+# which viewed products are added); the return probability applies to orders whose first line is of the
+# category (see `order_fates`).
 CATEGORIES = (
-    ("Fashion", "Apparel", 38, 1.2, 0.14, ("T-Shirt", "Hoodie", "Jeans", "Dress", "Jacket", "Sweater")),
-    ("Fashion", "Shoes", 85, 1.0, 0.12, ("Sneakers", "Boots", "Sandals", "Loafers", "Running Shoes")),
-    ("Fashion", "Accessories", 29, 1.1, 0.06, ("Backpack", "Wallet", "Belt", "Sunglasses", "Scarf")),
-    ("Electronics", "Phones", 480, 0.55, 0.05, ("Smartphone", "Phone Case", "Charger", "Power Bank")),
-    ("Electronics", "Computers", 820, 0.45, 0.05, ("Laptop", "Monitor", "Keyboard", "Mouse", "Tablet")),
-    ("Electronics", "Audio", 120, 0.8, 0.07, ("Headphones", "Earbuds", "Speaker", "Soundbar")),
+    ("Fashion", "Apparel", 38, 1.2, 0.24, ("T-Shirt", "Hoodie", "Jeans", "Dress", "Jacket", "Sweater")),
+    ("Fashion", "Shoes", 85, 1.0, 0.20, ("Sneakers", "Boots", "Sandals", "Loafers", "Running Shoes")),
+    ("Fashion", "Accessories", 29, 1.1, 0.08, ("Backpack", "Wallet", "Belt", "Sunglasses", "Scarf")),
+    ("Electronics", "Phones", 480, 0.55, 0.07, ("Smartphone", "Phone Case", "Charger", "Power Bank")),
+    ("Electronics", "Computers", 820, 0.45, 0.06, ("Laptop", "Monitor", "Keyboard", "Mouse", "Tablet")),
+    ("Electronics", "Audio", 120, 0.8, 0.09, ("Headphones", "Earbuds", "Speaker", "Soundbar")),
     ("Home", "Kitchen", 45, 1.0, 0.04, ("Pan", "Knife Set", "Blender", "Coffee Maker", "Mug Set")),
-    ("Home", "Furniture", 260, 0.5, 0.08, ("Desk", "Chair", "Bookshelf", "Side Table", "Sofa")),
+    ("Home", "Furniture", 260, 0.5, 0.10, ("Desk", "Chair", "Bookshelf", "Side Table", "Sofa")),
     ("Home", "Decor", 32, 1.0, 0.05, ("Lamp", "Vase", "Rug", "Frame", "Candle")),
     ("Beauty", "Skincare", 24, 1.3, 0.03, ("Moisturizer", "Serum", "Cleanser", "Sunscreen")),
     ("Beauty", "Makeup", 19, 1.3, 0.03, ("Lipstick", "Mascara", "Foundation", "Palette")),
     ("Sports", "Fitness", 48, 0.9, 0.06, ("Yoga Mat", "Dumbbells", "Resistance Bands", "Jump Rope")),
-    ("Sports", "Outdoor", 95, 0.8, 0.07, ("Tent", "Sleeping Bag", "Hiking Poles", "Water Bottle")),
+    ("Sports", "Outdoor", 95, 0.8, 0.08, ("Tent", "Sleeping Bag", "Hiking Poles", "Water Bottle")),
     ("Media", "Books", 16, 1.4, 0.02, ("Novel", "Cookbook", "Biography", "Guide", "Comic")),
     ("Media", "Games", 55, 1.0, 0.03, ("Board Game", "Video Game", "Puzzle", "Card Game")),
 )
 CATEGORY_SHARE = np.array([14, 8, 8, 4, 4, 6, 8, 5, 8, 7, 7, 6, 5, 6, 4], dtype=float)
 CATEGORY_SHARE /= CATEGORY_SHARE.sum()
+CATEGORY_CART = np.array([c[3] for c in CATEGORIES])
+CATEGORY_RETURN = np.array([c[4] for c in CATEGORIES])
+DEPARTMENTS = tuple(dict.fromkeys(c[0] for c in CATEGORIES))
+# Which department a session shops (its intent) leans on its device and channel: desktops shop electronics
+# and furniture, phones fashion and beauty, social ads sell fashion and beauty, search sells electronics.
+# Rows follow DEVICES / CHANNELS, columns DEPARTMENTS (Fashion, Electronics, Home, Beauty, Sports, Media).
+DEVICE_DEPARTMENT = np.array(
+    [[1.25, 0.70, 0.85, 1.30, 1.00, 1.00],
+     [0.75, 1.60, 1.25, 0.70, 1.00, 0.95],
+     [0.90, 0.90, 1.20, 0.90, 0.90, 1.50]]
+)  # fmt: skip
+CHANNEL_DEPARTMENT = np.array(
+    [[1.00, 1.10, 1.05, 0.90, 1.00, 1.00],
+     [0.90, 1.40, 1.00, 0.85, 1.00, 0.90],
+     [1.50, 0.70, 0.80, 1.50, 1.00, 0.90],
+     [1.10, 0.90, 1.10, 1.10, 0.90, 1.10],
+     [1.00, 1.00, 1.00, 1.00, 1.00, 1.00],
+     [0.90, 1.10, 1.00, 1.00, 1.20, 1.10]]
+)  # fmt: skip
+CATEGORY_DEPARTMENT = np.array([DEPARTMENTS.index(c[0]) for c in CATEGORIES])
+INTENT_VIEW_SHARE = 0.7  # product views after the first stay in the session's intent category this often
 PRICE_SIGMA = 0.45  # lognormal spread of prices within a category
 WEEKLY_PRICE_CHANGE = 0.06  # each product's price moves up to +-6% from week to week
 MARGIN_RANGE = (0.35, 0.65)  # cost as a share of the launch price
@@ -91,17 +115,24 @@ def clip_probability(p: np.ndarray) -> np.ndarray:
     return np.minimum(p, MAX_STAGE_PROBABILITY)
 
 
+def intent_weights(device: int, channel: int) -> np.ndarray:
+    """Probabilities of each category being a session's intent, for one (device, channel)."""
+    w = CATEGORY_SHARE * (DEVICE_DEPARTMENT[device] * CHANNEL_DEPARTMENT[channel])[CATEGORY_DEPARTMENT]
+    return w / w.sum()
+
+
 def stage_probabilities(
     channel: np.ndarray,
     device: np.ndarray,
     session_type: np.ndarray,
     persona: np.ndarray,
+    intent: np.ndarray,
     conversion_multiplier: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-session conditional probabilities of reaching view, cart, checkout and purchase.
 
-    `persona` is -1 for sessions without a known persona (anonymous and signing-up visitors).
-    Anonymous visitors never reach checkout: checking out needs an account.
+    `persona` is -1 for sessions without a known persona (anonymous and signing-up visitors); `intent` is the
+    category the session shops. Anonymous visitors never reach checkout: checking out needs an account.
     """
     known = persona >= 0
     persona_idx = np.where(known, persona, 1)
@@ -109,7 +140,12 @@ def stage_probabilities(
     persona_purchase = np.where(known, PERSONA_PURCHASE[persona_idx], 1.0)
     p_view = clip_probability(BASE_VIEW * CHANNEL_VIEW[channel] * DEVICE_VIEW[device])
     p_cart = clip_probability(
-        BASE_CART * CHANNEL_CART[channel] * DEVICE_CART[device] * persona_cart * conversion_multiplier
+        BASE_CART
+        * CHANNEL_CART[channel]
+        * DEVICE_CART[device]
+        * CATEGORY_CART[intent]
+        * persona_cart
+        * conversion_multiplier
     )
     p_checkout = clip_probability(BASE_CHECKOUT * DEVICE_CHECKOUT[device])
     p_checkout = np.where(session_type == SESSION_TYPES.index("anonymous"), 0.0, p_checkout)
