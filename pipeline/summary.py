@@ -21,9 +21,6 @@ def summary_text(settings: Settings) -> str:
             "select count(*), min(kpi_date), max(kpi_date), sum(sessions), sum(orders), sum(revenue) "
             "from marts.dm_kpi_daily"
         ).fetchone()
-        build_id, published_at = con.execute(
-            "select build_id, published_at from ecom_meta.publication"
-        ).fetchone()
     finally:
         con.close()
     conversion = orders / sessions if sessions else 0.0
@@ -31,7 +28,6 @@ def summary_text(settings: Settings) -> str:
         [
             "",
             f"Published marts: {path}",
-            f"  build          {build_id}, published {published_at:%Y-%m-%d %H:%M:%S} UTC",
             f"  days covered   {days} ({first} .. {last})",
             f"  sessions       {sessions:,}",
             f"  orders         {orders:,}",
@@ -40,7 +36,7 @@ def summary_text(settings: Settings) -> str:
             "",
             "Go further:",
             f'  .venv/bin/duckdb -readonly {path} "select * from marts.dm_kpi_daily order by kpi_date desc limit 7"',
-            "  .venv/bin/ecom status            # lake days, gaps, last build and publish",
+            "  .venv/bin/ecom status            # lake days and gaps, which build is published and when",
             "  make airflow                     # the same pipeline as Airflow DAGs, UI on http://localhost:8080",
             "",
         ]
