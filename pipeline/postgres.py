@@ -46,7 +46,7 @@ BI_PUBLISH_STATE = "published_bi.json"
 OLD_PREFIX = "_old_"
 STAGING_PREFIX = "_staging_"
 SWAP_LOCK_TIMEOUT = "200ms"  # below PostgreSQL's default deadlock_timeout (1s): the publisher gives way first
-SWAP_LOCK_ATTEMPTS = 10
+SWAP_LOCK_ATTEMPTS = 5
 DROP_LOCK_TIMEOUT = "1s"
 DROP_ATTEMPTS = 3
 
@@ -191,10 +191,7 @@ class LocalCluster:
             pwfile.unlink(missing_ok=True)
 
     def start(self) -> None:
-        if port_in_use(self.port):
-            raise BiError(
-                f"port {self.port} on 127.0.0.1 is in use by another program; set ECOM_BI_PORT to a free port"
-            )
+        self._check_port()
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
         self._run(
             "pg_ctl",
@@ -217,8 +214,6 @@ class LocalCluster:
         return True
 
     def ensure_running(self, password: str) -> None:
-        if not self.initialized():
-            self.init(password)
         if self.running():
             port = self.running_port()
             if port is not None and port != self.port:
@@ -227,7 +222,16 @@ class LocalCluster:
                     "run `ecom serve --stop` first"
                 )
             return
+        self._check_port()
+        if not self.initialized():
+            self.init(password)
         self.start()
+
+    def _check_port(self) -> None:
+        if port_in_use(self.port):
+            raise BiError(
+                f"port {self.port} on 127.0.0.1 is in use by another program; set ECOM_BI_PORT to a free port"
+            )
 
 
 def port_in_use(port: int) -> bool:

@@ -61,14 +61,7 @@ def serve(settings: Settings) -> ServeResult:
     result = publish_postgres(settings)
     password = reader_password(settings)
     url = reader_url(settings, password)
-    shown = (
-        url if settings.bi_reader_password else url.replace(password, "$(cat " + _secret_path(settings) + ")")
-    )
-    return ServeResult(url, shown, started, not settings.bi_dsn, result)
-
-
-def _secret_path(settings: Settings) -> str:
-    return str(settings.secrets_dir / "bi_reader.password")
+    return ServeResult(url, started, not settings.bi_dsn, result)
 
 
 def stop(settings: Settings) -> bool:

@@ -149,6 +149,9 @@ def publish(settings: Settings) -> PublishResult:
         )
     started = time.perf_counter()
     target = settings.publish_db
+    # A publish killed earlier leaves its temporary file behind; publishes are serialized, so it is garbage.
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     tables: dict[str, int] = {}
     try:
