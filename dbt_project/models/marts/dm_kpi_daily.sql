@@ -1,25 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='kpi_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 sessions as (
     select * from {{ ref('int_events_sessionized') }}
+    where {{ incremental_window('session_date', 'kpi_date') }}
 ),
 
 orders as (
-    select * from {{ ref('stg_lake__orders') }}
+    select * from {{ ref('int_orders_enriched') }}
+    where {{ incremental_window('order_date', 'kpi_date') }}
 ),
 
 users as (
     select * from {{ ref('stg_lake__users') }}
+    where {{ incremental_window('partition_date', 'kpi_date') }}
 ),
 
 traffic_by_day as (
     select
         session_date as kpi_date,
+        max(promo_period) as promo_period,
         count(*) as sessions,
         count(distinct user_id) as active_users,
-        count(*) filter (where has_cart) as cart_sessions,
-        count(*) filter (where has_purchase) as purchase_sessions,
-        bool_or(is_sale_day) as is_sale_day
+        count(*) filter (where reached_cart) as cart_sessions,
+        count(*) filter (where reached_purchase) as purchase_sessions,
+        {{ dbt.bool_or('is_sale_day') }} as is_sale_day
     from sessions
     group by session_date
 ),
@@ -44,17 +57,16 @@ signups_by_day as (
 final as (
     select
         traffic_by_day.kpi_date,
+        traffic_by_day.promo_period,
         traffic_by_day.sessions,
         traffic_by_day.active_users,
         coalesce(signups_by_day.new_users, 0) as new_users,
         coalesce(orders_by_day.orders, 0) as orders,
         cast(coalesce(orders_by_day.revenue, 0) as decimal(14, 2)) as revenue,
-        cast(
-            coalesce(orders_by_day.revenue, 0) / nullif(orders_by_day.orders, 0) as decimal(12, 2)
-        ) as average_order_value,
-        traffic_by_day.purchase_sessions / nullif(traffic_by_day.sessions, 0) as conversion_rate,
-        (traffic_by_day.cart_sessions - traffic_by_day.purchase_sessions)
-        / nullif(traffic_by_day.cart_sessions, 0) as cart_abandonment_rate,
+        cast(orders_by_day.revenue / nullif(orders_by_day.orders, 0) as decimal(12, 2)) as average_order_value,
+        {{ ratio('traffic_by_day.purchase_sessions', 'traffic_by_day.sessions') }} as conversion_rate,
+        {{ ratio('traffic_by_day.cart_sessions - traffic_by_day.purchase_sessions', 'traffic_by_day.cart_sessions') }}
+            as cart_abandonment_rate,
         traffic_by_day.is_sale_day
     from traffic_by_day
     left join orders_by_day on traffic_by_day.kpi_date = orders_by_day.kpi_date

@@ -1,0 +1,13 @@
+{#- Rows whose value lies outside [min_value, max_value] (bounds optional; exclusive when inclusive=false). -#}
+{% test accepted_range(model, column_name, min_value=none, max_value=none, inclusive=true) %}
+    select *
+    from {{ model }}
+    where
+        1 = 2
+        {%- if min_value is not none %}
+            or {{ column_name }} {{ "<" if inclusive else "<=" }} {{ min_value }}
+        {%- endif %}
+        {%- if max_value is not none %}
+            or {{ column_name }} {{ ">" if inclusive else ">=" }} {{ max_value }}
+        {%- endif %}
+{% endtest %}
