@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from generator import model as m
 from generator.calendar import DayShape, day_shape
 from generator.config import GeneratorConfig
-from generator.vocab import EMAIL_DOMAINS, vocabulary
+from generator.vocab import ADJECTIVES, EMAIL_DOMAINS, vocabulary
 
 STREAM_SIGNUPS, STREAM_PLAN, STREAM_ASSIGN, STREAM_EVENTS, STREAM_ORDERS, STREAM_USERS, STREAM_CATALOG = (
     range(1, 8)
@@ -672,26 +672,25 @@ def build_status_changes(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
 
 
 def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarray) -> pa.Table:
+    """The users who signed up on the plan's day: every column is an index draw into a Faker-built pool."""
     rng = stream(cfg, plan.day, STREAM_USERS)
     vocab = vocabulary(cfg.seed, cfg.locale)
     new = np.flatnonzero(plan.session_type == 1)
     n = len(new)
     ids = plan.users_before + 1 + np.arange(n, dtype=np.int64)
     gender = rng.choice(3, size=n, p=[0.49, 0.49, 0.02])
-    female_pick = rng.integers(0, len(vocab.first_names_female), size=n)
-    male_pick = rng.integers(0, len(vocab.first_names_male), size=n)
+    female_pick = rng.integers(0, vocab.n_female, size=n)
+    male_pick = vocab.n_female + rng.integers(0, vocab.n_male, size=n)
     use_female = (gender == 0) | ((gender == 2) & (rng.random(n) < 0.5))
-    first = pc.if_else(
-        pa.array(use_female),
-        pa.array(vocab.first_names_female[female_pick], pa.string()),
-        pa.array(vocab.first_names_male[male_pick], pa.string()),
-    )
-    last = pa.array(vocab.last_names[rng.integers(0, len(vocab.last_names), size=n)], pa.string())
-    number = pc.cast(pa.array(ids % 1000), pa.string())
+    first_pick = np.where(use_female, female_pick, male_pick)
+    last_pick = rng.integers(0, len(vocab.last_names), size=n)
+    # first.last<user id>@domain: the id keeps every address unique
     domain = pa.array(EMAIL_DOMAINS, pa.string()).take(rng.integers(0, len(EMAIL_DOMAINS), size=n))
-    local = pc.binary_join_element_wise(_email_part(first), _email_part(last), ".")
-    email = pc.binary_join_element_wise(pc.binary_join_element_wise(local, number, ""), domain, "@")
-
+    last_id = pc.binary_join_element_wise(
+        vocab.last_email.take(last_pick), pc.cast(pa.array(ids), pa.string()), ""
+    )
+    local = pc.binary_join_element_wise(vocab.first_email.take(first_pick), last_id, ".")
+    email = pc.binary_join_element_wise(local, domain, "@")
     age_years = np.clip(rng.gamma(6.0, 6.0, size=n) + 16, 18, 85)
     birth_days = (plan.day - dt.date(1970, 1, 1)).days - np.round(age_years * 365.25).astype(np.int64)
     place = rng.integers(0, len(vocab.cities), size=n)
@@ -699,14 +698,14 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     return pa.table(
         {
             "user_id": pa.array(ids),
-            "first_name": first,
-            "last_name": last,
+            "first_name": vocab.first_names.take(first_pick),
+            "last_name": vocab.last_names.take(last_pick),
             "email": email,
             "gender": dictionary(("female", "male", "nonbinary"), gender),
             "birth_date": pa.array(birth_days.astype(np.int32), pa.date32()),
-            "city": pa.array(vocab.cities[place], pa.string()),
-            "region": pa.array(vocab.regions[place], pa.string()),
-            "country": pa.array(vocab.countries[place], pa.string()),
+            "city": vocab.cities.take(place),
+            "region": vocab.regions.take(place),
+            "country": vocab.countries.take(place),
             "latitude": pa.array(np.round(vocab.latitudes[place], 4)),
             "longitude": pa.array(np.round(vocab.longitudes[place], 4)),
             "device": dictionary(m.DEVICES, plan.device[new]),
@@ -716,34 +715,23 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     )
 
 
-def _email_part(names: pa.Array) -> pa.Array:
-    return pc.replace_substring_regex(pc.utf8_lower(names), pattern=r"[^a-z0-9]+", replacement="")
-
-
 def build_products(cfg: GeneratorConfig, day: dt.date, cat: Catalog, prices: np.ndarray) -> pa.Table:
     vocab = vocabulary(cfg.seed, cfg.locale)
     available = np.flatnonzero(cat.launch_offset_days <= (day - cfg.opening_date).days)
     c = cat.category[available]
-    brand_names = np.array(
-        [vocab.brands[ci][b % len(vocab.brands[ci])] for ci, b in zip(c, cat.brand[available], strict=True)],
-        dtype=object,
-    )
-    nouns = np.array(
-        [m.CATEGORIES[ci][5][k] for ci, k in zip(c, cat.noun[available], strict=True)], dtype=object
-    )
-    adjective = vocab.adjectives[cat.adjective[available] % len(vocab.adjectives)]
+    brand = vocab.brands.take(vocab.brand_offset[c] + cat.brand[available] % vocab.brand_count[c])
+    nouns = pa.array([noun for x in m.CATEGORIES for noun in x[5]], pa.string())
+    noun_offset = np.cumsum([0] + [len(x[5]) for x in m.CATEGORIES])[:-1]
+    adjective = pa.array(ADJECTIVES, pa.string()).take(cat.adjective[available] % len(ADJECTIVES))
     name = pc.binary_join_element_wise(
-        pa.array(brand_names, pa.string()),
-        pa.array(adjective, pa.string()),
-        pa.array(nouns, pa.string()),
-        " ",
+        brand, adjective, nouns.take(noun_offset[c] + cat.noun[available]), " "
     )
     launch = (cfg.opening_date - dt.date(1970, 1, 1)).days + cat.launch_offset_days[available]
     return pa.table(
         {
             "product_id": pa.array(available.astype(np.int64) + 1),
             "product_name": name,
-            "brand": pa.array(brand_names, pa.string()),
+            "brand": brand,
             "category": dictionary(tuple(x[1] for x in m.CATEGORIES), c),
             "department": dictionary(m.DEPARTMENTS, m.CATEGORY_DEPARTMENT[c]),
             "cost": decimal_from_cents(cat.cost_cents[available]),

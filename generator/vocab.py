@@ -1,39 +1,61 @@
 """Vocabulary pools built with Faker: names, places and brands.
 
-Faker is seeded per instance and only fills these small pools; bulk columns index into them with numpy.
+Faker is seeded per instance and only fills these small pools; bulk columns index into them with numpy and
+Arrow `take`, so a million users cost a few index draws, not a million Faker calls.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from generator.model import CATEGORIES
+from generator.places import region_of
 
 POOL_SIZE = 1000
 PLACE_POOL_SIZE = 400
 BRANDS_PER_CATEGORY = 12
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com", "shop.example")
+ADJECTIVES = (
+    "Classic", "Essential", "Pro", "Ultra", "Lite", "Premium", "Everyday", "Compact",
+    "Deluxe", "Eco", "Smart", "Vintage", "Modern", "Sport", "Travel", "Signature",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    first_names_female: np.ndarray
-    first_names_male: np.ndarray
-    last_names: np.ndarray
-    cities: np.ndarray
-    regions: np.ndarray
-    countries: np.ndarray
+    first_names: pa.Array  # the female pool, then the male pool
+    n_female: int
+    last_names: pa.Array
+    first_email: pa.Array  # first_names, lower-cased ASCII letters and digits only (for e-mail addresses)
+    last_email: pa.Array
+    cities: pa.Array
+    regions: pa.Array
+    countries: pa.Array
     latitudes: np.ndarray
     longitudes: np.ndarray
-    brands: tuple[np.ndarray, ...]  # one pool per category
-    adjectives: np.ndarray
+    brands: pa.Array  # every category's pool, one after the other
+    brand_offset: np.ndarray  # per category: where its pool starts in `brands`
+    brand_count: np.ndarray  # per category: the pool's size
+
+    @property
+    def n_male(self) -> int:
+        return len(self.first_names) - self.n_female
 
 
-def _unique(values: list[str]) -> np.ndarray:
-    return np.array(sorted(set(values)), dtype=object)
+def _unique(values: list[str]) -> list[str]:
+    return sorted(set(values))
+
+
+def _email_part(name: str) -> str:
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "", ascii_name.lower()) or "user"
 
 
 @functools.lru_cache(maxsize=8)
@@ -55,21 +77,29 @@ def vocabulary(seed: int, locale: str) -> Vocabulary:
             place = None
         places.append(place or fake.location_on_land())
     places = sorted(set(places))
-    cities = np.array([p[2] for p in places], dtype=object)
-    regions = np.array([p[4].split("/")[-1].replace("_", " ") for p in places], dtype=object)
-    countries = np.array([p[3] for p in places], dtype=object)
-    lats = np.array([float(p[0]) for p in places])
-    lngs = np.array([float(p[1]) for p in places])
 
-    brands = []
+    brands, offsets, counts = [], [], []
     for _ in CATEGORIES:
         names = {fake.last_name() for _ in range(BRANDS_PER_CATEGORY * 3)}
         suffixes = ("", " & Co", " Labs", " Studio", " Goods", " Works")
         pool = sorted(f"{n}{suffixes[i % len(suffixes)]}" for i, n in enumerate(sorted(names)))
-        brands.append(np.array(pool[:BRANDS_PER_CATEGORY], dtype=object))
-    adjectives = np.array(
-        ["Classic", "Essential", "Pro", "Ultra", "Lite", "Premium", "Everyday", "Compact",
-         "Deluxe", "Eco", "Smart", "Vintage", "Modern", "Sport", "Travel", "Signature"],
-        dtype=object,
-    )  # fmt: skip
-    return Vocabulary(female, male, last, cities, regions, countries, lats, lngs, tuple(brands), adjectives)
+        pool = pool[:BRANDS_PER_CATEGORY]
+        offsets.append(len(brands))
+        counts.append(len(pool))
+        brands.extend(pool)
+    first = female + male
+    return Vocabulary(
+        first_names=pa.array(first, pa.string()),
+        n_female=len(female),
+        last_names=pa.array(last, pa.string()),
+        first_email=pa.array([_email_part(n) for n in first], pa.string()),
+        last_email=pa.array([_email_part(n) for n in last], pa.string()),
+        cities=pa.array([p[2] for p in places], pa.string()),
+        regions=pa.array([region_of(p) for p in places], pa.string()),
+        countries=pa.array([p[3] for p in places], pa.string()),
+        latitudes=np.array([float(p[0]) for p in places]),
+        longitudes=np.array([float(p[1]) for p in places]),
+        brands=pa.array(brands, pa.string()),
+        brand_offset=np.array(offsets, dtype=np.int64),
+        brand_count=np.array(counts, dtype=np.int64),
+    )
