@@ -592,7 +592,7 @@ def build_orders(
             "order_id": pa.array(order_ids),
             "user_id": pa.array(user_ids[buyers]),
             "session_id": pa.array(key * SESSION_ID_STRIDE + 1 + buyers.astype(np.int64)),
-            "status": pa.array(["placed"] * n_orders, pa.string()),
+            "status": dictionary(("placed",), np.zeros(n_orders, dtype=np.int32)),
             "payment_method": dictionary(
                 m.PAYMENT_METHODS, rng.choice(len(m.PAYMENT_METHODS), size=n_orders, p=m.PAYMENT_MIX)
             ),
@@ -679,8 +679,8 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     n = len(new)
     ids = plan.users_before + 1 + np.arange(n, dtype=np.int64)
     gender = rng.choice(3, size=n, p=[0.49, 0.49, 0.02])
-    female_pick = rng.integers(0, vocab.n_female, size=n)
-    male_pick = vocab.n_female + rng.integers(0, vocab.n_male, size=n)
+    female_pick = vocab.female[rng.integers(0, len(vocab.female), size=n)]
+    male_pick = vocab.male[rng.integers(0, len(vocab.male), size=n)]
     use_female = (gender == 0) | ((gender == 2) & (rng.random(n) < 0.5))
     first_pick = np.where(use_female, female_pick, male_pick)
     last_pick = rng.integers(0, len(vocab.last_names), size=n)
@@ -693,19 +693,19 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     email = pc.binary_join_element_wise(local, domain, "@")
     age_years = np.clip(rng.gamma(6.0, 6.0, size=n) + 16, 18, 85)
     birth_days = (plan.day - dt.date(1970, 1, 1)).days - np.round(age_years * 365.25).astype(np.int64)
-    place = rng.integers(0, len(vocab.cities), size=n)
+    place = rng.integers(0, vocab.n_places, size=n)
     signup_second = np.floor(session_start[new])  # they sign up as the session lands
     return pa.table(
         {
             "user_id": pa.array(ids),
-            "first_name": vocab.first_names.take(first_pick),
-            "last_name": vocab.last_names.take(last_pick),
+            "first_name": dictionary(vocab.first_names, first_pick),
+            "last_name": dictionary(vocab.last_names, last_pick),
             "email": email,
             "gender": dictionary(("female", "male", "nonbinary"), gender),
             "birth_date": pa.array(birth_days.astype(np.int32), pa.date32()),
-            "city": vocab.cities.take(place),
-            "region": vocab.regions.take(place),
-            "country": vocab.countries.take(place),
+            "city": dictionary(vocab.cities.values, vocab.cities.codes[place]),
+            "region": dictionary(vocab.regions.values, vocab.regions.codes[place]),
+            "country": dictionary(vocab.countries.values, vocab.countries.codes[place]),
             "latitude": pa.array(np.round(vocab.latitudes[place], 4)),
             "longitude": pa.array(np.round(vocab.longitudes[place], 4)),
             "device": dictionary(m.DEVICES, plan.device[new]),

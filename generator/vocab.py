@@ -27,15 +27,32 @@ ADJECTIVES = (
 
 
 @dataclass(frozen=True)
+class Coded:
+    """A pool column as distinct values plus one code per pool entry: `values.take(codes[i])` is entry i.
+
+    Columns drawn from a pool become dictionary arrays over `values`, which Parquet writes without decoding.
+    """
+
+    values: pa.Array
+    codes: np.ndarray
+
+    @classmethod
+    def of(cls, entries: list[str]) -> Coded:
+        values, codes = np.unique(np.array(entries, dtype=object), return_inverse=True)
+        return cls(pa.array(values.tolist(), pa.string()), codes.astype(np.int32))
+
+
+@dataclass(frozen=True)
 class Vocabulary:
-    first_names: pa.Array  # the female pool, then the male pool
-    n_female: int
-    last_names: pa.Array
+    first_names: pa.Array  # distinct first names
+    female: np.ndarray  # indices into first_names of the female pool
+    male: np.ndarray  # and of the male pool (a name can be in both)
+    last_names: pa.Array  # distinct last names
     first_email: pa.Array  # first_names, lower-cased ASCII letters and digits only (for e-mail addresses)
     last_email: pa.Array
-    cities: pa.Array
-    regions: pa.Array
-    countries: pa.Array
+    cities: Coded  # one entry per place
+    regions: Coded
+    countries: Coded
     latitudes: np.ndarray
     longitudes: np.ndarray
     brands: pa.Array  # every category's pool, one after the other
@@ -43,8 +60,8 @@ class Vocabulary:
     brand_count: np.ndarray  # per category: the pool's size
 
     @property
-    def n_male(self) -> int:
-        return len(self.first_names) - self.n_female
+    def n_places(self) -> int:
+        return len(self.latitudes)
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -87,16 +104,17 @@ def vocabulary(seed: int, locale: str) -> Vocabulary:
         offsets.append(len(brands))
         counts.append(len(pool))
         brands.extend(pool)
-    first = female + male
+    first = _unique(female + male)
     return Vocabulary(
         first_names=pa.array(first, pa.string()),
-        n_female=len(female),
+        female=np.searchsorted(first, female),
+        male=np.searchsorted(first, male),
         last_names=pa.array(last, pa.string()),
         first_email=pa.array([_email_part(n) for n in first], pa.string()),
         last_email=pa.array([_email_part(n) for n in last], pa.string()),
-        cities=pa.array([p[2] for p in places], pa.string()),
-        regions=pa.array([region_of(p) for p in places], pa.string()),
-        countries=pa.array([p[3] for p in places], pa.string()),
+        cities=Coded.of([p[2] for p in places]),
+        regions=Coded.of([region_of(p) for p in places]),
+        countries=Coded.of([p[3] for p in places]),
         latitudes=np.array([float(p[0]) for p in places]),
         longitudes=np.array([float(p[1]) for p in places]),
         brands=pa.array(brands, pa.string()),

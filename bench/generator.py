@@ -1,0 +1,216 @@
+"""How fast the generator writes the lake, side by side with two references, in one run on this machine.
+
+    .venv/bin/python bench/generator.py [--scale medium] [--days 3] [--user-rows 200000] [--faker-rows 3000]
+
+Rows per second, end to end to Parquet:
+
+* **our events**: `generate_window` over `--days` days (every table of the day is built and written; only the
+  events are counted), with one worker and with one worker per core;
+* **DuckDB SQL events**: the reference for what the machine can do: the same number of event rows with the same
+  twelve columns, made by `range()` + `random()` + `hash()` and written by `COPY ... TO` Parquet (all cores);
+* **our users**: `build_users` making `--user-rows` users into one Parquet file;
+* **Faker per-row users**: the way typical projects make users: a Python loop calling `fake.first_name()`,
+  `fake.email()`, `fake.city()` ... into dicts, then pandas, then Parquet.
+
+Targets (issue 3): events at least 0.8x the DuckDB reference, users at least 300x the Faker baseline.
+The one-off warm-up (Faker pools, the 30-day look-back of the late status changes) is timed separately; the
+worker processes inherit it (fork). Timings vary with the machine's load: the load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+EVENT_TARGET = 0.8
+USER_TARGET = 300.0
+DEFAULT_START = dt.date(2025, 10, 13)  # six weeks after the opening: a steady, ordinary (non-sale) week
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def warm_up(cfg, first_day: dt.date) -> None:
+    """Build the Faker pools and the look-back the first day needs; a long window pays this once."""
+    from generator import day as d
+    from generator import model as m
+    from generator.vocab import vocabulary
+
+    vocabulary(cfg.seed, cfg.locale)
+    d.warm_user_counts(cfg, first_day)
+    for back in range(m.LATE_CHANGE_HORIZON_DAYS, 0, -1):
+        placed = first_day - dt.timedelta(days=back)
+        if placed >= cfg.opening_date:
+            d.order_summary(cfg, placed)
+
+
+def our_events(cfg, days: list[dt.date], workers: int, root: Path) -> tuple[int, float]:
+    from generator.run import generate_window
+
+    lake = root / f"lake-w{workers}"
+    results, seconds = timed(lambda: generate_window(cfg, lake, days, workers=workers, echo=lambda _: None))
+    return sum(r.rows["user_events"] for r in results), seconds
+
+
+def our_users(cfg, day: dt.date, n: int, root: Path) -> tuple[int, float]:
+    """`n` users in one Parquet file, like the baseline: the day's plan with every session a signup."""
+    import dataclasses
+
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from generator import day as d
+    from generator.lake import parquet_options
+
+    plan = d.session_plan(cfg, day)
+    every = {f: np.resize(getattr(plan, f), n) for f in ("channel", "device", "persona", "intent", "stage")}
+    plan = dataclasses.replace(plan, session_type=np.ones(n, dtype=np.int8), **every)
+    start = np.sort(np.resize(plan.start_second, n)).astype(float)
+
+    def run() -> int:
+        table = d.build_users(cfg, plan, start)
+        pq.write_table(table, root / "users.parquet", **parquet_options(table))
+        return table.num_rows
+
+    return timed(run)
+
+
+def duckdb_events(n: int, n_products: int, root: Path) -> tuple[int, float]:
+    """Event rows with our twelve columns and types: ids from range(), the rest from hash() and random()."""
+    import duckdb
+
+    con = duckdb.connect()
+    target = root / "duckdb-events.parquet"
+    sql = f"""
+    copy (
+        select
+            2025101300000000 + i as event_id,
+            20251013000000 + i // 5 as session_id,
+            case when hash(i // 5) % 3 > 0 then (hash(i // 5, 1) % 1000000)::bigint end as user_id,
+            (['page_view', 'product_view', 'add_to_cart', 'remove_from_cart', 'checkout', 'purchase'])
+                [1 + (hash(i, 2) % 6)::int] as event_type,
+            case when hash(i, 3) % 2 = 0 then (1 + hash(i, 4) % {n_products})::bigint end as product_id,
+            case when hash(i, 5) % 6 = 0 then (1 + hash(i, 6) % 3)::int end as quantity,
+            case when hash(i, 7) % 60 = 0 then (202510130000000 + i // 60)::bigint end as order_id,
+            timestamp '2025-10-13' + to_milliseconds((random() * 86400000)::bigint) as event_at,
+            (i % 5 + 1)::int as sequence_number,
+            (['mobile', 'desktop', 'tablet'])[1 + (hash(i // 5, 8) % 3)::int] as device,
+            (['organic_search', 'paid_search', 'social', 'email', 'direct', 'referral'])
+                [1 + (hash(i // 5, 9) % 6)::int] as traffic_source,
+            '/product/' || (1 + hash(i, 4) % {n_products})::varchar as page
+        from range({n}) as t(i)
+    ) to '{target}' (format parquet, compression zstd)
+    """
+    _, seconds = timed(lambda: con.execute(sql))
+    con.close()
+    return n, seconds
+
+
+def faker_users(n: int, root: Path) -> tuple[int, float]:
+    """The per-row baseline: what a typical synthetic-data script does."""
+    import pandas as pd
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(1)
+    rnd = random.Random(1)
+
+    def run() -> int:
+        rows = []
+        for user_id in range(1, n + 1):
+            gender = rnd.choice(["female", "male", "nonbinary"])
+            rows.append(
+                {
+                    "user_id": user_id,
+                    "first_name": fake.first_name_female() if gender == "female" else fake.first_name_male(),
+                    "last_name": fake.last_name(),
+                    "email": fake.email(),
+                    "gender": gender,
+                    "birth_date": fake.date_of_birth(minimum_age=18, maximum_age=85),
+                    "city": fake.city(),
+                    "region": fake.state(),
+                    "country": fake.current_country_code(),
+                    "latitude": float(fake.latitude()),
+                    "longitude": float(fake.longitude()),
+                    "device": rnd.choice(["mobile", "desktop", "tablet"]),
+                    "acquisition_channel": rnd.choice(["organic_search", "paid_search", "social", "email"]),
+                    "signup_at": fake.date_time_between(start_date="-1d", end_date="now"),
+                }
+            )
+        pd.DataFrame(rows).to_parquet(root / "faker-users.parquet", index=False)
+        return n
+
+    return timed(run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from generator.config import SCALES, GeneratorConfig
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", choices=list(SCALES), default="medium")
+    parser.add_argument("--days", type=int, default=3, help="days generated (default 3)")
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=DEFAULT_START)
+    parser.add_argument("--user-rows", type=int, default=200_000, help="rows of our users batch")
+    parser.add_argument("--faker-rows", type=int, default=3000, help="rows of the Faker baseline")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel run's workers")
+    args = parser.parse_args(argv)
+
+    cfg = GeneratorConfig(scale=args.scale)
+    days = [args.start + dt.timedelta(days=i) for i in range(args.days)]
+    from generator.day import products_on
+
+    print(
+        f"scale {args.scale}, {args.days} day(s) from {args.start}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    rows: list[tuple[str, int, float]] = []
+    with tempfile.TemporaryDirectory(prefix="ecom-bench-") as tmp:
+        root = Path(tmp)
+        _, warm = timed(lambda: warm_up(cfg, days[0]))
+        print(f"warm-up (Faker pools, 30-day look-back), once per process: {warm:.2f}s", flush=True)
+        n_events, s1 = our_events(cfg, days, 1, root)
+        rows.append(("our events, 1 worker", n_events, s1))
+        if args.workers > 1:
+            n, s = our_events(cfg, days, args.workers, root)
+            rows.append((f"our events, {args.workers} workers", n, s))
+        n, s = duckdb_events(n_events, products_on(cfg, days[-1]), root)
+        rows.append((f"DuckDB SQL events, {os.cpu_count()} threads", n, s))
+        n, s = our_users(cfg, days[0], args.user_rows, root)
+        rows.append(("our users", n, s))
+        n, s = faker_users(args.faker_rows, root)
+        rows.append(("Faker per-row users", n, s))
+
+    rate = {name: n / s for name, n, s in rows}
+    print(f"\n| {'generator':<28} | {'rows':>10} | {'seconds':>8} | {'rows/s':>12} |")
+    print(f"|{'-' * 30}|{'-' * 12}|{'-' * 10}|{'-' * 14}|")
+    for name, n, s in rows:
+        print(f"| {name:<28} | {n:>10,} | {s:>8.2f} | {n / s:>12,.0f} |")
+    duck = rate[f"DuckDB SQL events, {os.cpu_count()} threads"]
+    best = max(v for k, v in rate.items() if k.startswith("our events"))
+    users = rate["our users"] / rate["Faker per-row users"]
+    print(
+        f"\nevents: ours / DuckDB SQL = {best / duck:.2f}x (1 worker {rate['our events, 1 worker'] / duck:.2f}x)"
+        f", target >= {EVENT_TARGET}x: {'met' if best / duck >= EVENT_TARGET else 'NOT met'}"
+    )
+    print(
+        f"users: ours / Faker per-row = {users:,.0f}x, target >= {USER_TARGET:.0f}x: "
+        f"{'met' if users >= USER_TARGET else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
