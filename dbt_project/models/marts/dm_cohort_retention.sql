@@ -19,9 +19,24 @@ completed_orders as (
     where not is_cancelled
 ),
 
-data_months as (
-    select distinct cast({{ dbt.date_trunc('month', 'order_date') }} as date) as period_month
+order_months as (
+    select
+        cast({{ dbt.date_trunc('month', 'min(order_date)') }} as date) as first_month,
+        cast({{ dbt.date_trunc('month', 'max(order_date)') }} as date) as last_month
     from orders
+),
+
+month_offsets as (
+    {{ dbt.generate_series(1200) }}
+),
+
+data_months as (
+    select
+        cast({{ dbt.dateadd('month', 'month_offsets.generated_number - 1', 'order_months.first_month') }} as date)
+            as period_month
+    from order_months
+    cross join month_offsets
+    where month_offsets.generated_number - 1 <= {{ dbt.datediff('order_months.first_month', 'order_months.last_month', 'month') }}
 ),
 
 signup_cohorts as (
