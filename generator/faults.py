@@ -19,6 +19,13 @@ def _pick(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.sort(rng.choice(n, size=min(k, n), replace=False))
 
 
+def _mask(rng: np.random.Generator, n: int) -> pa.Array:
+    """A boolean mask over `n` rows with the picked rows set (faults compose: each keeps earlier damage)."""
+    hit = np.zeros(n, dtype=bool)
+    hit[_pick(rng, n)] = True
+    return pa.array(hit)
+
+
 def _replace(table: pa.Table, name: str, column: pa.Array) -> pa.Table:
     i = table.schema.get_field_index(name)
     return table.set_column(i, pa.field(name, column.type), column)
@@ -33,21 +40,22 @@ def apply_faults(tables: dict[str, pa.Table], kinds: tuple[str, ...], rng: np.ra
             tables["orders"] = pa.concat_tables([orders, orders.take(_pick(rng, orders.num_rows))])
         elif kind == "null_keys":
             items = tables["order_items"]
-            mask = np.zeros(items.num_rows, dtype=bool)
-            mask[_pick(rng, items.num_rows)] = True
-            ids = items["order_id"].to_numpy()
-            tables["order_items"] = _replace(items, "order_id", pa.array(ids, pa.int64(), mask=mask))
+            ids = items["order_id"].combine_chunks()
+            hit = _mask(rng, items.num_rows)
+            tables["order_items"] = _replace(
+                items, "order_id", pc.if_else(hit, pa.scalar(None, pa.int64()), ids)
+            )
         elif kind == "orphan_order_items":
             items = tables["order_items"]
-            ids = items["order_id"].to_numpy().copy()
-            ids[_pick(rng, items.num_rows)] += 900_000  # beyond any order number of the day
-            tables["order_items"] = _replace(items, "order_id", pa.array(ids))
+            ids = items["order_id"].combine_chunks()
+            orphans = pc.add(ids, 900_000)  # beyond any order number of the day
+            tables["order_items"] = _replace(
+                items, "order_id", pc.if_else(_mask(rng, items.num_rows), orphans, ids)
+            )
         elif kind == "negative_prices":
             items = tables["order_items"]
-            hit = np.zeros(items.num_rows, dtype=bool)
-            hit[_pick(rng, items.num_rows)] = True
             price = items["unit_price"].combine_chunks()
-            negated = pc.if_else(pa.array(hit), pc.negate(price), price)
+            negated = pc.if_else(_mask(rng, items.num_rows), pc.negate(price), price)
             tables["order_items"] = _replace(items, "unit_price", negated)
         elif kind == "out_of_order_funnel":
             tables["user_events"] = _purchase_before_checkout(tables["user_events"], rng)
@@ -63,7 +71,7 @@ def apply_faults(tables: dict[str, pa.Table], kinds: tuple[str, ...], rng: np.ra
 
 def _purchase_before_checkout(events: pa.Table, rng: np.random.Generator) -> pa.Table:
     """Swap the sequence numbers and times of checkout and purchase in some purchasing sessions."""
-    etype = events["event_type"].to_numpy(zero_copy_only=False)
+    etype = pc.cast(events["event_type"], pa.string()).to_numpy(zero_copy_only=False)
     purchases = np.flatnonzero(etype == "purchase")
     chosen = purchases[_pick(rng, len(purchases))]
     checkouts = chosen - 1  # the checkout event sits right before its purchase
