@@ -48,7 +48,6 @@ STAGING_PREFIX = "_staging_"
 SWAP_LOCK_TIMEOUT = "200ms"  # below PostgreSQL's default deadlock_timeout (1s): the publisher gives way first
 SWAP_LOCK_ATTEMPTS = 5
 DROP_LOCK_TIMEOUT = "1s"
-DROP_ATTEMPTS = 3
 
 
 class BiError(ConfigError):
@@ -133,7 +132,10 @@ class LocalCluster:
         # PostgreSQL refuses to run as root: run its tools as the `postgres` system user then.
         cmd = [str(self.bin_dir / tool), *args]
         if self.as_root:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            runuser = shutil.which("runuser") or next(
+                (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()), "runuser"
+            )
+            cmd = [runuser, "-u", "postgres", "--", *cmd]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
         if check and proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()
@@ -622,7 +624,7 @@ def _lock_current_version(con) -> None:
 
 
 def drop_old_schemas(con) -> list[str]:
-    """Drop the schemas earlier swaps retired; those still read by a session are left for the next publish."""
+    """Drop the schemas earlier swaps retired; if a session still reads them, leave them for the next publish."""
     from psycopg import errors, sql
 
     con.autocommit = True
@@ -633,16 +635,14 @@ def drop_old_schemas(con) -> list[str]:
             [f"{MART_SCHEMA}{OLD_PREFIX}%", f"{META_SCHEMA}{OLD_PREFIX}%"],
         ).fetchall()
     ]
-    pending = []
-    for name in names:
-        for attempt in range(DROP_ATTEMPTS):
-            try:
-                with con.transaction():
-                    con.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(DROP_LOCK_TIMEOUT)))
-                    con.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(name)))
-                break
-            except errors.LockNotAvailable:
-                time.sleep(0.2 * (attempt + 1))
-        else:
-            pending.append(name)
-    return pending
+    if not names:
+        return []
+    try:
+        with con.transaction():
+            con.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(DROP_LOCK_TIMEOUT)))
+            con.execute(
+                sql.SQL("drop schema {} cascade").format(sql.SQL(", ").join(sql.Identifier(n) for n in names))
+            )
+    except errors.LockNotAvailable:
+        return names
+    return []

@@ -103,7 +103,8 @@ def published_duckdb(settings: Settings) -> Iterator:
 
     if not settings.publish_db.exists():
         raise PublishRefused(f"no published marts yet at {settings.publish_db} (run `ecom run`)")
-    con = duckdb.connect()  # an in-memory instance of its own, see the module docstring
+    # An in-memory instance of its own (see the module docstring), one thread: readers are many and small.
+    con = duckdb.connect(config={"threads": 1})
     try:
         con.execute(f"attach '{settings.publish_db}' as ecommerce (read_only)")
         con.execute("use ecommerce")

@@ -17,19 +17,19 @@ MARTS = ("dm_alpha", "dm_beta")
 KEYS = {"dm_alpha": ["alpha_id"], "dm_beta": ["beta_date", "channel"]}
 
 
-def rows_of(version: int) -> dict[str, int]:
-    return {"dm_alpha": 20_000 + 1_000 * version, "dm_beta": 50 + version}
+def rows_of(version: int, size: int = 1) -> dict[str, int]:
+    return {"dm_alpha": size * (2_000 + 100 * version), "dm_beta": 50 + version}
 
 
 def build_id_of(version: int) -> str:
     return f"test-build-v{version}"
 
 
-def write_build(settings: Settings, version: int) -> None:
+def write_build(settings: Settings, version: int, size: int = 1) -> None:
     """A passing build of `version`: every row of every mart carries `version`, row counts depend on it."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     settings.build_db.unlink(missing_ok=True)
-    n = rows_of(version)
+    n = rows_of(version, size)
     con = duckdb.connect()
     try:
         con.execute(f"attach '{settings.build_db}' as build")
@@ -95,11 +95,12 @@ from ecom_meta.publication as p,
 """
 
 
-def whole_version(row) -> int:
+def whole_version(row, size: int = 1) -> int:
     """The version a VERSION_QUERY row shows; raises AssertionError when it mixes versions."""
     build_id, a_min, a_max, a_n, b_min, b_max, b_n = row
     version = int(build_id.rsplit("v", 1)[1])
     seen = (a_min, a_max, b_min, b_max, a_n, b_n)
-    expected = (version, version, version, version, rows_of(version)["dm_alpha"], rows_of(version)["dm_beta"])
+    rows = rows_of(version, size)
+    expected = (version, version, version, version, rows["dm_alpha"], rows["dm_beta"])
     assert seen == expected, f"mixed read: publication {build_id} but marts show {seen}"
     return version
