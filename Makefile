@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint unit dbt-test clean clean-data
+.PHONY: help install demo test lint unit dbt-test clean clean-data manifest airflow
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,8 +33,22 @@ lint: install ## ruff and sqlfluff (dbt templater)
 	$(BIN)/ruff format --check .
 	cd dbt_project && ECOM_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models --disable-progress-bar
 
-unit: install ## pytest (unit, end-to-end, DAG and dbt tests)
+unit: install manifest ## pytest (unit, end-to-end, DAG and dbt tests)
 	$(BIN)/pytest
+
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune \
+	-o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+
+manifest: $(MANIFEST) ## dbt parse -> dbt_project/target/manifest.json (the refresh DAG renders its tasks from it)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt_project && DBT_SEND_ANONYMOUS_USAGE_STATS=false ECOM_BUILD_DB=:memory: \
+		../$(BIN)/dbt parse --profiles-dir . --quiet
+	@touch $@
+
+airflow: install manifest ## Airflow standalone on http://localhost:8080 with this project's DAGs (airflow/home)
+	airflow/standalone.sh
 
 clean-data: ## delete generated data (data/)
 	rm -rf data

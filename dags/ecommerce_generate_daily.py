@@ -1,55 +1,100 @@
 """
 ### ecommerce_generate_daily
 
-Generates **one day** of synthetic shop data into the lake: the partitions `dt=<logical date>` of
-`users`, `products`, `orders`, `order_items`, `user_events` (plus late status changes and the answer key).
+Generates **one day** of synthetic shop data into the lake: the partitions `dt=<day>` of `users`, `products`,
+`orders`, `order_items` and `user_events` (plus late order status changes and the generator's answer key).
+The day is the run's logical date, or the `day` Param when you trigger a run by hand.
 
-* Idempotent: a re-run replaces the day's partitions whole, with byte-identical files.
-* Catchup from the shop's opening date, so a fresh deployment backfills history.
+* **Idempotent**: a re-run replaces the day's partitions whole, byte for byte, so reruns and backfills in any
+  order give the same lake, and therefore the same marts.
+* **Catchup** from the shop's opening date (`ECOM_OPENING_DATE`), so a fresh deployment backfills history.
+  Backfill any range with `airflow backfill create --dag-id ecommerce_generate_daily --from-date ... --to-date ...`
+  or from the UI.
 * Emits the lake Assets, which schedule `ecommerce_marts_refresh`.
 
-Params: `scale` and `seed` must match the lake's (a mismatch fails with a clear message);
-`inject` corrupts the day on purpose to demonstrate the data-quality gate.
+Params: `scale` and `seed` must match the lake's (a mismatch fails with a clear message; their defaults come from
+`ECOM_SCALE` and `ECOM_SEED`). `inject` corrupts the day on purpose, to watch the data-quality gate stop the
+refresh and keep the published marts as they were.
 """
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from generator.config import DEFAULT_OPENING_DATE, FAULT_KINDS, SCALES
+from generator.config import FAULT_KINDS, SCALES
 from pipeline.assets import LAKE_ASSETS
+from pipeline.settings import Settings
+
+settings = Settings.load()
+opening = settings.opening_date
+# Operations knobs of this deployment (the data itself only depends on the Settings).
+catchup = os.environ.get("ECOM_AIRFLOW_CATCHUP", "true").strip().lower() not in ("0", "false", "no", "off")
+end_date = os.environ.get("ECOM_AIRFLOW_END_DATE") or None
 
 
 @dag(
     dag_id="ecommerce_generate_daily",
     schedule="@daily",
-    start_date=pendulum.datetime(
-        DEFAULT_OPENING_DATE.year, DEFAULT_OPENING_DATE.month, DEFAULT_OPENING_DATE.day, tz="UTC"
-    ),
-    catchup=True,
+    start_date=pendulum.datetime(opening.year, opening.month, opening.day, tz="UTC"),
+    end_date=pendulum.parse(end_date, tz="UTC") if end_date else None,
+    catchup=catchup,
+    # Days are independent, so a backfill may generate a few at once; more would only queue on two cores.
     max_active_runs=4,
     doc_md=__doc__,
-    tags=["ecommerce", "generator"],
-    default_args={"owner": "data-platform", "retries": 2, "retry_exponential_backoff": True},
+    tags=["ecommerce", "generator", "lake"],
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": pendulum.duration(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": pendulum.duration(minutes=10),
+    },
     params={
-        "scale": Param("small", enum=list(SCALES), description="Volume preset; must match the lake's."),
-        "seed": Param(42, type="integer", minimum=0, description="Random seed; must match the lake's."),
+        "scale": Param(
+            settings.scale,
+            enum=list(SCALES),
+            description="Volume preset (tiny, small, medium, large). Must match the scale the lake was started with.",
+        ),
+        "seed": Param(
+            settings.seed,
+            type="integer",
+            minimum=0,
+            description="Random seed; with the scale and the day it fixes every byte. Must match the lake's.",
+        ),
         "inject": Param(
-            "",
-            type="string",
-            description="Comma-separated fault kinds to inject (empty: none). Kinds: "
-            + ", ".join(FAULT_KINDS),
+            [],
+            type="array",
+            items={"type": "string", "enum": list(FAULT_KINDS)},
+            uniqueItems=True,
+            description="Faults to inject into this day on purpose (empty: none): "
+            + "; ".join(f"{k}: {v}" for k, v in FAULT_KINDS.items()),
+        ),
+        "day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Day to generate, YYYY-MM-DD. Empty: the run's logical date (scheduled runs, backfills).",
         ),
     },
 )
 def ecommerce_generate_daily():
     @task(outlets=LAKE_ASSETS, execution_timeout=pendulum.duration(minutes=30))
-    def generate(params=None, logical_date=None) -> dict:
+    def generate(params=None, logical_date=None, dag_run=None) -> dict:
+        import datetime as dt
+
         from pipeline.tasks import generate_partition
 
+        if params.get("day"):
+            day = dt.date.fromisoformat(params["day"])
+        elif logical_date is not None:
+            day = logical_date.date()
+        else:  # a manual run without a logical date and without a day: the day it was asked for
+            day = dag_run.run_after.date()
         return generate_partition(
-            logical_date.date(), scale=params["scale"], seed=int(params["seed"]), inject=params["inject"]
+            day, scale=params["scale"], seed=int(params["seed"]), inject=params["inject"]
         )
 
     generate()

@@ -1,24 +1,80 @@
 """
 ### ecommerce_marts_refresh
 
-Rebuilds the marts whenever the generation DAG lands new lake partitions (Asset-scheduled), then publishes.
+Rebuilds and tests the marts whenever `ecommerce_generate_daily` lands new lake partitions (it is scheduled on the
+lake Assets), then publishes them: **write, audit, publish**.
 
-1. **build**: `dbt build` into `build.duckdb` (models, unit tests, data tests). Writes are serialized by the
-   one-slot `ecommerce_duckdb` pool and `max_active_runs=1`.
-2. **publish**: only when every test passed, the marts replace `ecommerce.duckdb` atomically.
-3. **smoke_check**: the published file answers a query, read-only.
+1. **start_build** marks a build `running` in `build.json` and resolves the `select` Param with `dbt ls`.
+2. **dbt** (astronomer-cosmos): one task per dbt node, read from the manifest that `make manifest` writes. Each
+   model's tests (and each source's tests) run right after it, so a bad lake partition stops the models that read
+   it. Every dbt task takes the one slot of the `ecommerce_duckdb` pool: DuckDB has a single writer.
+3. **mark_passed** records `passed` only when no dbt task failed; otherwise **mark_failed** records `failed`.
+4. **publish** swaps the marts into `ecommerce.duckdb` atomically (refused unless the build passed);
+   **publish_bi** refreshes the PostgreSQL BI endpoint when one is configured; **smoke_check** reads the
+   published marts back, read-only, as an analyst would.
 
-When a test fails, nothing is published and the build task's log names the failing tests.
+When a dbt test fails nothing is published, the previous marts stay in place, and the failing task's log names
+the test and prints the first rows that broke it.
+
+Params: `full_refresh` rebuilds incremental models from scratch; `select` is a dbt selector
+(e.g. `dm_kpi_daily+`, `tag:daily`): nodes outside it skip themselves.
 """
 
 from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
 
 from pipeline.assets import LAKE_ASSETS, MARTS_ASSET
+from pipeline.dbt import dbt_executable
+from pipeline.settings import DBT_PROJECT_DIR
+from pipeline.tasks import prepare_dbt_task, report_dbt_failures
 
 DUCKDB_POOL = "ecommerce_duckdb"
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+if not MANIFEST.exists():
+    # A clear import error in the UI beats a DAG that silently renders no dbt task.
+    raise FileNotFoundError(f"dbt manifest not found at {MANIFEST}: run `make manifest` (dbt parse) first")
+
+dbt_build = {
+    "project_config": ProjectConfig(
+        manifest_path=MANIFEST, project_name="ecommerce", install_dbt_deps=False, partial_parse=True
+    ),
+    "profile_config": ProfileConfig(
+        profile_name="ecommerce",
+        target_name="duckdb",
+        profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+    ),
+    "execution_config": ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        # A child process per task: dbt-duckdb holds its DuckDB open for the life of the process.
+        invocation_mode=InvocationMode.SUBPROCESS,
+        dbt_executable_path=dbt_executable(),
+        dbt_project_path=DBT_PROJECT_DIR,
+    ),
+    "render_config": RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        test_behavior=TestBehavior.AFTER_EACH,
+        source_rendering_behavior=SourceRenderingBehavior.ALL,
+        should_detach_multiple_parents_tests=True,
+        emit_datasets=False,
+        enable_owner_inheritance=False,
+    ),
+    "operator_args": {
+        "pool": DUCKDB_POOL,
+        # A failing data test is a fact about the data: retrying cannot fix it, re-running the DAG can.
+        "retries": 0,
+        "execution_timeout": pendulum.duration(minutes=30),
+        "trigger_rule": "none_failed",
+        "install_deps": False,
+        "full_refresh": "{{ params.full_refresh }}",
+        "interceptors": [prepare_dbt_task],
+        "callback": report_dbt_failures,
+    },
+}
 
 
 @dag(
@@ -29,18 +85,41 @@ DUCKDB_POOL = "ecommerce_duckdb"
     max_active_runs=1,
     doc_md=__doc__,
     tags=["ecommerce", "dbt", "marts"],
-    default_args={"owner": "data-platform", "retries": 2, "retry_exponential_backoff": True},
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": pendulum.duration(seconds=30),
+        "retry_exponential_backoff": True,
+    },
     params={
-        "full_refresh": Param(False, type="boolean", description="Rebuild incremental models from scratch."),
-        "select": Param("", type="string", description="dbt selector, e.g. 'dm_kpi_daily+' (empty: all)."),
+        "full_refresh": Param(
+            False, type="boolean", description="Rebuild incremental models from scratch (dbt --full-refresh)."
+        ),
+        "select": Param(
+            "",
+            type="string",
+            description="dbt selector, e.g. 'dm_kpi_daily+' or 'tag:daily'. Empty: the whole project.",
+        ),
     },
 )
 def ecommerce_marts_refresh():
-    @task(pool=DUCKDB_POOL, retries=0, execution_timeout=pendulum.duration(hours=1))
-    def build(params=None) -> dict:
-        from pipeline.tasks import build_marts
+    @task(pool=DUCKDB_POOL, retries=0, execution_timeout=pendulum.duration(minutes=5))
+    def start_build(params=None) -> dict:
+        from pipeline.tasks import start_build as start
 
-        return build_marts(full_refresh=bool(params["full_refresh"]), select=params["select"])
+        return start(full_refresh=bool(params["full_refresh"]), select=params["select"])
+
+    @task(trigger_rule="none_failed", execution_timeout=pendulum.duration(minutes=2))
+    def mark_passed(build: dict) -> dict:
+        from pipeline.tasks import finish_build
+
+        return finish_build(build["build_id"], passed=True)
+
+    @task(trigger_rule="one_failed", execution_timeout=pendulum.duration(minutes=2))
+    def mark_failed(build: dict) -> dict:
+        from pipeline.tasks import finish_build
+
+        return finish_build(build["build_id"], passed=False)
 
     @task(pool=DUCKDB_POOL, outlets=[MARTS_ASSET], execution_timeout=pendulum.duration(minutes=15))
     def publish() -> dict:
@@ -48,13 +127,23 @@ def ecommerce_marts_refresh():
 
         return publish_marts()
 
+    @task(execution_timeout=pendulum.duration(minutes=30))
+    def publish_bi() -> dict:
+        from pipeline.tasks import publish_bi as publish_to_postgres
+
+        return publish_to_postgres()
+
     @task(execution_timeout=pendulum.duration(minutes=5))
     def smoke_check() -> dict:
         from pipeline.tasks import smoke_check as check
 
         return check()
 
-    build() >> publish() >> smoke_check()
+    build = start_build()
+    dbt = DbtTaskGroup(group_id="dbt", **dbt_build)
+    passed = mark_passed(build)
+    build >> dbt >> [passed, mark_failed(build)]
+    passed >> publish() >> publish_bi() >> smoke_check()
 
 
 ecommerce_marts_refresh()

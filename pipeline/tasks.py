@@ -8,11 +8,13 @@ from pipeline.settings import Settings
 
 
 def generate_partition(
-    day: dt.date, scale: str | None = None, seed: int | None = None, inject: str = ""
+    day: dt.date, scale: str | None = None, seed: int | None = None, inject: str | list[str] = ""
 ) -> dict:
     """Generate exactly the partitions of `day` (idempotent: a re-run replaces them)."""
     from generator.run import generate_window
 
+    if not isinstance(inject, str):
+        inject = ",".join(inject)
     settings = Settings.load(scale=scale, seed=seed, inject=inject or None, start=day, end=day)
     results = generate_window(settings.generator_config(), settings.lake_dir, [day], echo=print)
     return {"day": day.isoformat(), "rows": results[0].rows}
@@ -69,3 +71,133 @@ def publish_bi() -> dict:
         "seconds": round(result.seconds, 2),
         "pending_drops": result.pending_drops,
     }
+
+
+# --- The dbt build as one Airflow task per model (astronomer-cosmos), around write-audit-publish -----------
+
+# Test results printed per failing dbt test in its task log: enough rows to see the problem, few enough to read.
+FAILING_ROWS_SHOWN = 10
+
+
+def start_build(full_refresh: bool = False, select: str = "") -> dict:
+    """Mark a build running and resolve the run's dbt selector into the node ids it covers (None: all)."""
+    from pipeline.warehouse import mark_build_running
+
+    settings = Settings.load()
+    selected = resolve_selection(settings, select) if select and select.strip() else None
+    build_id = mark_build_running(settings, full_refresh=full_refresh, select=select or None)
+    return {"build_id": build_id, "select": select or None, "selected": selected}
+
+
+def finish_build(build_id: str, passed: bool) -> dict:
+    """Record the outcome of the per-model build; only a passed build may be published."""
+    from pipeline.warehouse import mark_build_finished
+
+    state = mark_build_finished(Settings.load(), build_id, passed)
+    return {"build_id": build_id, "status": state["status"], "seconds": state["seconds"]}
+
+
+def resolve_selection(settings: Settings, select: str) -> list[str]:
+    """`dbt ls --select <select>` in a child process: the unique ids of the nodes (models, tests...) selected."""
+    import json
+    import os
+    import subprocess
+
+    from generator.config import ConfigError
+    from pipeline.dbt import dbt_args, dbt_executable
+
+    args = dbt_args(settings, "ls", "--select", select, "--output", "json", "--output-keys", "unique_id")
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run([dbt_executable(), *args], env=env, capture_output=True, text=True, check=False)
+    ids = []
+    for line in proc.stdout.splitlines():
+        start = line.find('{"unique_id"')
+        if start >= 0:
+            ids.append(json.loads(line[start:])["unique_id"])
+    if proc.returncode != 0:
+        raise ConfigError(f"dbt selector {select!r} is invalid:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    if not ids:
+        raise ConfigError(f"dbt selector {select!r} selects no node of the project")
+    return sorted(ids)
+
+
+def prepare_dbt_task(context, operator) -> None:
+    """Cosmos interceptor, run before every dbt task: point dbt at this run's paths, honour the selector.
+
+    The environment is computed when the task runs, not when the DAG is parsed, so the task always builds the
+    data directory of its own settings. A node outside the run's selector skips itself; the dbt tasks trigger on
+    `none_failed`, so selected nodes downstream of a skipped one still run.
+    """
+    from airflow.exceptions import AirflowSkipException
+
+    settings = Settings.load()
+    operator.env = {
+        **(operator.env or {}),
+        **settings.dbt_env(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    build = context["ti"].xcom_pull(task_ids="start_build") or {}
+    selected = build.get("selected")
+    if selected is None:
+        return
+    node = (operator.extra_context.get("dbt_node_config") or {}).get("unique_id")
+    if node and node not in selected:
+        raise AirflowSkipException(f"{node} is outside the selector {build.get('select') or ''}".strip())
+
+
+def report_dbt_failures(project_dir: str, **_) -> None:
+    """Cosmos callback, run after every dbt command: name each failing test and print the rows that broke it."""
+    import logging
+
+    text = describe_dbt_failures(project_dir, Settings.load())
+    if text:
+        logging.getLogger("airflow.task").error("%s", text)
+        print(text, flush=True)
+
+
+def describe_dbt_failures(project_dir: str, settings: Settings, limit: int = FAILING_ROWS_SHOWN) -> str:
+    """From a dbt run's run_results.json: each failing node, and for a failing test, its first failing rows."""
+    import json
+    from pathlib import Path
+
+    try:
+        results = json.loads((Path(project_dir) / "target" / "run_results.json").read_text())["results"]
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        return ""
+    blocks = []
+    for node in results:
+        if node.get("status") not in ("fail", "error", "runtime error"):
+            continue
+        name = node["unique_id"]
+        head = f"dbt {name} {node['status'].upper()}"
+        if node.get("failures"):
+            head += f": {node['failures']} failing rows"
+        message = (node.get("message") or "").strip()
+        lines = [head + (f" ({message})" if message else "")]
+        if name.startswith(("test.", "unit_test.")) and node.get("compiled_code"):
+            lines.append(_failing_rows(node["compiled_code"], settings, limit))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _failing_rows(sql: str, settings: Settings, limit: int) -> str:
+    """Run a test's query read-only against the build database and format its first rows as a table."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(settings.build_db), read_only=True)
+    except duckdb.Error as exc:
+        return f"  (could not open {settings.build_db} to show the failing rows: {exc})"
+    try:
+        cur = con.execute(f"select * from ({sql.strip().rstrip(';')}) as failing limit {int(limit)}")
+        columns = [c[0] for c in cur.description]
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        return f"  (could not re-run the test query to show the failing rows: {exc})"
+    finally:
+        con.close()
+    cells = [columns, *[["NULL" if v is None else str(v) for v in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    table = ["  " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    table.insert(1, "  " + "-+-".join("-" * w for w in widths))
+    return f"  first {len(rows)} failing rows:\n" + "\n".join(table)
