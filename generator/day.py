@@ -226,7 +226,7 @@ def products_on(cfg: GeneratorConfig, day: dt.date) -> int:
     return v.initial_products + int(v.products_per_day * (day - cfg.opening_date).days)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)
 def _catalog_block(cfg: GeneratorConfig, block: int) -> Catalog:
     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, STREAM_CATALOG, block]))
     n = CATALOG_BLOCK
@@ -646,19 +646,22 @@ def order_fates(
 
 def build_status_changes(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
     """Cancellations and returns that happen on `day`, for orders placed on earlier days."""
-    ids, codes = [], []
+    ids, categories, backs = [], [], []
     for back in range(1, m.LATE_CHANGE_HORIZON_DAYS + 1):
         placed = day - dt.timedelta(days=back)
         if placed < cfg.opening_date:
             break
         category = order_summary(cfg, placed)
-        order_ids = day_key(placed) * ORDER_ID_STRIDE + 1 + np.arange(len(category), dtype=np.int64)
-        status, delay = order_fates(cfg, order_ids, category)
-        hit = (status > 0) & (delay == back)
-        ids.append(order_ids[hit])
-        codes.append(status[hit])
-    order_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-    status = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+        ids.append(day_key(placed) * ORDER_ID_STRIDE + 1 + np.arange(len(category), dtype=np.int64))
+        categories.append(category)
+        backs.append(np.full(len(category), back, dtype=np.int64))
+    if ids:  # one vectorized pass over the orders of the whole look-back
+        order_ids, category, back = (np.concatenate(a) for a in (ids, categories, backs))
+    else:
+        order_ids, category, back = np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64)
+    status, delay = order_fates(cfg, order_ids, category)
+    hit = (status > 0) & (delay == back)
+    order_ids, status = order_ids[hit], status[hit]
     order = np.argsort(order_ids, kind="stable")
     order_ids, status = order_ids[order], status[order]
     second = 8 * 3600 + hash_uniform(order_ids, cfg.seed, SALT_TIME) * 14 * 3600
