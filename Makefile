@@ -50,6 +50,19 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 airflow: install manifest ## Airflow standalone on http://localhost:8080 with this project's DAGs (airflow/home)
 	airflow/standalone.sh
 
+.PHONY: bi bi-stop dashboard
+DASHBOARD_ADDRESS ?= 127.0.0.1
+
+bi: install ## serve the published marts over PostgreSQL for BI tools; prints the bi_reader URL
+	$(BIN)/ecom serve
+
+bi-stop: install ## stop the local PostgreSQL server `make bi` started
+	$(BIN)/ecom serve --stop
+
+dashboard: install ## the dashboard over the published marts on http://127.0.0.1:8501 (ECOM_DASHBOARD_PORT)
+	$(BIN)/streamlit run dashboard/app.py --server.port $${ECOM_DASHBOARD_PORT:-8501} \
+		--server.address $(DASHBOARD_ADDRESS) --server.headless true --browser.gatherUsageStats false
+
 clean-data: ## delete generated data (data/)
 	rm -rf data
 
