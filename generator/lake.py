@@ -84,7 +84,11 @@ def parquet_options(table: pa.Table) -> dict:
         if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)
     }
     plain = {f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)}
+    # Min/max statistics of a dictionary column cost a decode of every row and prune nothing (every row
+    # group holds most values), so only the other columns carry them.
+    stats = [f.name for f in table.schema if not pa.types.is_dictionary(f.type)]
     return {
+        "write_statistics": stats,
         "compression": "zstd",
         "compression_level": 1,
         "use_dictionary": [f.name for f in table.schema if f.name not in delta and f.name not in plain],
