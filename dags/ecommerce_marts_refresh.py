@@ -90,6 +90,7 @@ dbt_build = {
         "retries": 2,
         "retry_delay": pendulum.duration(seconds=30),
         "retry_exponential_backoff": True,
+        "execution_timeout": pendulum.duration(minutes=30),
     },
     params={
         "full_refresh": Param(

@@ -1,0 +1,153 @@
+"""DAG parse times, and one daily generation + refresh cycle in Airflow against `ecom run` for the same day.
+
+    .venv/bin/python bench/dags.py                 # parse time of each DAG file
+    .venv/bin/python bench/dags.py --cycle         # + the cycle in a real `airflow standalone` (a few minutes)
+
+Parse time is measured the way the dag-processor pays it: in a fresh process that has already imported Airflow,
+"first" is the first parse of the file (module imports such as Cosmos included), "again" the median of re-parses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+PARSE_ONE = r"""
+import json, os, statistics, sys, time
+import airflow.sdk  # the dag-processor has it loaded before it parses any file
+from airflow.dag_processing.dagbag import DagBag
+path, repeat = sys.argv[1], int(sys.argv[2])
+times = []
+for _ in range(repeat):
+    started = time.perf_counter()
+    bag = DagBag(dag_folder=path, collect_dags=False)
+    bag.process_file(path)
+    times.append(time.perf_counter() - started)
+    assert not bag.import_errors, bag.import_errors
+print(json.dumps({"first": times[0], "again": statistics.median(times[1:]), "tasks": sum(len(d.tasks) for d in bag.dags.values())}))
+"""
+
+
+def parse_times(repeat: int) -> None:
+    env = {**os.environ, "AIRFLOW_HOME": tempfile.mkdtemp(prefix="bench-airflow-")}
+    print(f"{'DAG file':<34} {'tasks':>6} {'first parse':>12} {'re-parse':>10}")
+    for path in sorted((REPO / "dags").glob("*.py")):
+        out = subprocess.run(
+            [sys.executable, "-c", PARSE_ONE, str(path), str(repeat)],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        r = json.loads(out.strip().splitlines()[-1])
+        print(f"{path.name:<34} {r['tasks']:>6} {r['first']:>11.3f}s {r['again']:>9.3f}s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cycle(day: str, scale: str) -> None:
+    """Trigger one generation through the REST API and wait for the Asset-triggered refresh to finish."""
+    home, data, cli_data = (
+        Path(tempfile.mkdtemp(prefix=p)) for p in ("bench-af-", "bench-af-data-", "bench-cli-")
+    )
+    port, password = free_port(), "bench-only-password"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ECOM_"))},
+        "AIRFLOW_HOME": str(home), "ECOM_AIRFLOW_PORT": str(port), "ECOM_AIRFLOW_PASSWORD": password,
+        "ECOM_DATA_DIR": str(data), "ECOM_SCALE": scale, "ECOM_AIRFLOW_CATCHUP": "false",
+        "ECOM_AIRFLOW_END_DATE": "2025-12-31", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+    }  # fmt: skip
+    base = f"http://localhost:{port}"
+    log = (home / "standalone.log").open("w")
+    proc = subprocess.Popen(
+        [str(REPO / "airflow" / "standalone.sh")], env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+    def call(method, path, body=None, token=None):
+        headers = {
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+        }
+        req = urllib.request.Request(
+            base + path, json.dumps(body).encode() if body else None, headers, method=method
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read().decode() or "null")
+
+    try:
+        started = time.perf_counter()
+        while True:
+            try:
+                token = call("POST", "/auth/token", {"username": "admin", "password": password})[
+                    "access_token"
+                ]
+                if len(call("GET", "/api/v2/dags?dag_id_pattern=ecommerce", token=token)["dags"]) == 2:
+                    break
+            except OSError:
+                pass
+            time.sleep(2)
+        ready = time.perf_counter() - started
+        for dag_id in ("ecommerce_generate_daily", "ecommerce_marts_refresh"):
+            call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False}, token)
+        started = time.perf_counter()
+        call("POST", "/api/v2/dags/ecommerce_generate_daily/dagRuns",
+             {"logical_date": f"{day}T00:00:00Z", "conf": {}}, token)  # fmt: skip
+        generated = None
+        while True:
+            runs = call("GET", "/api/v2/dags/ecommerce_marts_refresh/dagRuns", token=token)["dag_runs"]
+            if generated is None:
+                gen = call("GET", "/api/v2/dags/ecommerce_generate_daily/dagRuns", token=token)["dag_runs"]
+                if gen and gen[0]["state"] == "success":
+                    generated = time.perf_counter() - started
+            if runs and runs[0]["state"] in ("success", "failed"):
+                break
+            time.sleep(1)
+        total = time.perf_counter() - started
+        state = runs[0]["state"]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        log.close()
+    started = time.perf_counter()
+    subprocess.run(
+        [str(BIN / "ecom"), "run", "--scale", scale, "--start", day, "--end", day],
+        env={**env, "ECOM_DATA_DIR": str(cli_data)}, capture_output=True, check=True,
+    )  # fmt: skip
+    cli = time.perf_counter() - started
+    print(f"\none day ({day}, scale {scale}); Airflow standalone ready after {ready:.0f}s")
+    print(f"{'path':<46} {'wall':>8}")
+    print(f"{'Airflow: generate run (trigger -> success)':<46} {generated:>7.1f}s")
+    print(f"{'Airflow: generate + asset-triggered refresh':<46} {total:>7.1f}s  ({state})")
+    print(f"{'ecom run (generate + build + publish)':<46} {cli:>7.1f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="parses per file (default 5)")
+    parser.add_argument("--cycle", action="store_true", help="also time one cycle in airflow standalone")
+    parser.add_argument("--day", default="2025-09-01")
+    parser.add_argument("--scale", default="tiny")
+    args = parser.parse_args()
+    parse_times(max(args.repeat, 2))
+    if args.cycle:
+        cycle(args.day, args.scale)
+
+
+if __name__ == "__main__":
+    main()
