@@ -212,3 +212,20 @@ def test_serve_lifecycle_and_its_one_line_errors(data_dir):
     assert "is not running" in ecom("serve", "--stop", data_dir=data_dir, env=env).stderr
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=3).close()
+
+
+def test_the_refresh_task_publishes_only_when_postgres_is_configured(bi_server, data_dir, monkeypatch):
+    from pipeline.tasks import publish_bi
+
+    write_build(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), 6)
+    ecom("publish", data_dir=data_dir)
+    monkeypatch.setenv("ECOM_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ECOM_BI_PORT", str(free_port()))  # no local server there
+    assert publish_bi()["published"] is False
+    assert not (data_dir / "postgres").exists()
+    for name, value in bi_server.env_for(data_dir).items():
+        monkeypatch.setenv(name, value)
+    result = publish_bi()
+    assert (result["published"], result["build_id"]) == (True, build_id_of(6))
+    with psycopg.connect(bi_server.reader_url) as con:
+        assert con.execute("select build_id from ecom_meta.publication").fetchone() == (build_id_of(6),)
