@@ -67,8 +67,10 @@ def cycle(day: str, scale: str) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ECOM_"))},
         "AIRFLOW_HOME": str(home), "ECOM_AIRFLOW_PORT": str(port), "ECOM_AIRFLOW_PASSWORD": password,
-        "ECOM_DATA_DIR": str(data), "ECOM_SCALE": scale, "ECOM_AIRFLOW_CATCHUP": "false",
-        "ECOM_AIRFLOW_END_DATE": "2025-12-31", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "ECOM_DATA_DIR": str(data), "ECOM_SCALE": scale,
+        "ECOM_AIRFLOW_SCHEDULE": "none", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     }  # fmt: skip
     base = f"http://localhost:{port}"
     log = (home / "standalone.log").open("w")

@@ -30,16 +30,16 @@ from pipeline.settings import Settings
 
 settings = Settings.load()
 opening = settings.opening_date
-# Operations knobs of this deployment (the data itself only depends on the Settings).
+# Operations knobs of a deployment (the data itself only depends on the Settings): `none` makes the DAG run
+# on demand only, and catchup off schedules no past day.
+schedule = os.environ.get("ECOM_AIRFLOW_SCHEDULE", "@daily").strip()
 catchup = os.environ.get("ECOM_AIRFLOW_CATCHUP", "true").strip().lower() not in ("0", "false", "no", "off")
-end_date = os.environ.get("ECOM_AIRFLOW_END_DATE") or None
 
 
 @dag(
     dag_id="ecommerce_generate_daily",
-    schedule="@daily",
+    schedule=None if schedule.lower() == "none" else schedule,
     start_date=pendulum.datetime(opening.year, opening.month, opening.day, tz="UTC"),
-    end_date=pendulum.parse(end_date, tz="UTC") if end_date else None,
     catchup=catchup,
     # Days are independent, so a backfill may generate a few at once; more would only queue on two cores.
     max_active_runs=4,
@@ -69,6 +69,7 @@ end_date = os.environ.get("ECOM_AIRFLOW_END_DATE") or None
             type="array",
             items={"type": "string", "enum": list(FAULT_KINDS)},
             uniqueItems=True,
+            examples=list(FAULT_KINDS),  # the UI offers them as a multi-select
             description="Faults to inject into this day on purpose (empty: none): "
             + "; ".join(f"{k}: {v}" for k, v in FAULT_KINDS.items()),
         ),

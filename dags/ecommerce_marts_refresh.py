@@ -39,10 +39,15 @@ if not MANIFEST.exists():
     # A clear import error in the UI beats a DAG that silently renders no dbt task.
     raise FileNotFoundError(f"dbt manifest not found at {MANIFEST}: run `make manifest` (dbt parse) first")
 
+project_config = ProjectConfig(
+    manifest_path=MANIFEST, project_name="ecommerce", install_dbt_deps=False, partial_parse=True
+)
+# The manifest is a local file: read it as one. Cosmos wraps it in an ObjectStoragePath, whose first use loads
+# every Airflow plugin for lineage, which alone made each parse of this file take about a second.
+project_config.manifest_path = MANIFEST
+
 dbt_build = {
-    "project_config": ProjectConfig(
-        manifest_path=MANIFEST, project_name="ecommerce", install_dbt_deps=False, partial_parse=True
-    ),
+    "project_config": project_config,
     "profile_config": ProfileConfig(
         profile_name="ecommerce",
         target_name="duckdb",

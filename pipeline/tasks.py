@@ -106,7 +106,11 @@ def resolve_selection(settings: Settings, select: str) -> list[str]:
     from generator.config import ConfigError
     from pipeline.dbt import dbt_args, dbt_executable
 
-    args = dbt_args(settings, "ls", "--select", select, "--output", "json", "--output-keys", "unique_id")
+    # cautious: a test on two models is selected only with both, as the per-model tasks need both tables built
+    args = dbt_args(
+        settings, "ls", "--select", select, "--indirect-selection", "cautious",
+        "--output", "json", "--output-keys", "unique_id",
+    )  # fmt: skip
     env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run([dbt_executable(), *args], env=env, capture_output=True, text=True, check=False)
     ids = []

@@ -1,8 +1,8 @@
 """A real Airflow: `airflow standalone` (as `make airflow` starts it) driven through its REST API and its UI.
 
 One instance, shared by the module: a temporary AIRFLOW_HOME and data dir, a free port, tiny scale. The
-generation DAG is kept from scheduling runs of its own (catchup off, an end date in the past), so the only runs
-are the ones the tests trigger, and the Asset-triggered refreshes they cause.
+generation DAG runs on demand only (`ECOM_AIRFLOW_SCHEDULE=none`), so the only runs are the ones the tests trigger,
+and the Asset-triggered refreshes they cause.
 """
 
 from __future__ import annotations
@@ -87,8 +87,10 @@ def airflow(tmp_path_factory):
         "ECOM_AIRFLOW_PASSWORD": password,
         "ECOM_DATA_DIR": str(data),
         "ECOM_SCALE": "tiny",
-        "ECOM_AIRFLOW_CATCHUP": "false",
-        "ECOM_AIRFLOW_END_DATE": "2025-12-31",
+        # the log servers of the scheduler and the triggerer: free ports too, beside other instances
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "ECOM_AIRFLOW_SCHEDULE": "none",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
     }
     log = (home / "standalone.log").open("w")
@@ -173,7 +175,7 @@ def test_rest_trigger_generates_a_day_and_the_asset_triggered_refresh_publishes_
 def test_browser_login_sees_both_dags_and_triggers_a_run_from_the_form(airflow):
     from playwright.sync_api import expect, sync_playwright
 
-    api, _, _ = airflow
+    api, data, _ = airflow
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
@@ -191,13 +193,13 @@ def test_browser_login_sees_both_dags_and_triggers_a_run_from_the_form(airflow):
             page.get_by_role("button", name="Trigger").first.click()
             dialog = page.get_by_role("dialog")
             # the Params form, with the descriptions written in the DAG file
-            for text in ("scale", "seed", "inject", "Volume preset"):
+            for text in ("Run Parameters", "scale", "seed", "inject", "Volume preset", "duplicate_keys"):
                 expect(dialog.get_by_text(text).first).to_be_visible(timeout=30_000)
-            dialog.locator("input[type='datetime-local']").first.fill(f"{DAY2}T00:00")
+            dialog.locator("input[name='element_day']").fill(DAY2)
             dialog.get_by_role("button", name="Trigger").last.click()
+            page.wait_for_url("**/runs/**", timeout=30_000)
         finally:
             browser.close()
-    run = api.wait_for_run(
-        "ecommerce_generate_daily", lambda r: (r.get("logical_date") or "").startswith(DAY2)
-    )
+    run = api.wait_for_run("ecommerce_generate_daily", lambda r: (r.get("conf") or {}).get("day") == DAY2)
     assert run["state"] == "success" and run["run_type"] == "manual"
+    assert (data / "lake" / "orders" / f"dt={DAY2}" / "part-0.parquet").exists()
