@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint unit dbt-test clean clean-data manifest airflow
+.PHONY: help install demo test lint unit dbt-test clean clean-data manifest airflow docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 
 airflow: install manifest ## Airflow standalone on http://localhost:8080 with this project's DAGs (airflow/home)
 	airflow/standalone.sh
+
+docs: install ## dbt docs (models, columns, lineage, exposures) into $$ECOM_DATA_DIR/dbt/target (default data/)
+	$(BIN)/python -c "from pipeline.dbt import generate_docs; from pipeline.settings import Settings; \
+	print(f'dbt docs: {generate_docs(Settings.load()) / \"index.html\"}  (serve: .venv/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project --target-path <that folder>)')"
 
 .PHONY: bi bi-stop dashboard
 DASHBOARD_ADDRESS ?= 127.0.0.1

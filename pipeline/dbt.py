@@ -94,3 +94,14 @@ def run_dbt(settings: Settings, command: str, *extra: str, quiet: bool = False) 
                 )
             )
     return DbtOutcome(proc.returncode == 0 and not failures, counts, tuple(failures))
+
+
+def generate_docs(settings: Settings) -> Path:
+    """`dbt docs generate` against the build database; returns the folder with index.html and catalog.json."""
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    args = [dbt_executable(), "docs", *dbt_args(settings, "generate")]
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(args, env=env, stdout=sys.stderr, stderr=sys.stderr, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt docs generate exited with code {proc.returncode}")
+    return settings.dbt_target_dir

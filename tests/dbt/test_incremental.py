@@ -19,15 +19,13 @@ from pipeline.settings import Settings
 from tests.conftest import ecom
 from tests.dbt.conftest import MARTS
 
-START, END = dt.date(2025, 9, 1), dt.date(2025, 9, 21)
-FIRST_BUILD_END = dt.date(2025, 9, 12)
-# Then the lake grows a day at a time, once by two days (a missed run that catches up).
+START, END = dt.date(2025, 9, 1), dt.date(2025, 9, 19)
+FIRST_BUILD_END = dt.date(2025, 9, 14)
+# Then the lake grows a day at a time, once by several days (missed runs that catch up).
 STEPS = [
-    (dt.date(2025, 9, 13), dt.date(2025, 9, 13)),
-    (dt.date(2025, 9, 14), dt.date(2025, 9, 15)),
-    (dt.date(2025, 9, 16), dt.date(2025, 9, 16)),
-    (dt.date(2025, 9, 17), dt.date(2025, 9, 17)),
-    (dt.date(2025, 9, 18), dt.date(2025, 9, 21)),
+    (dt.date(2025, 9, 15), dt.date(2025, 9, 15)),
+    (dt.date(2025, 9, 16), dt.date(2025, 9, 18)),
+    (dt.date(2025, 9, 19), dt.date(2025, 9, 19)),
 ]
 
 

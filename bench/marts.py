@@ -1,0 +1,257 @@
+"""How long the marts take to build, side by side, in one run on this machine.
+
+    .venv/bin/python bench/marts.py [--scales small,medium] [--days 365] [--short-days 30] [--keep DIR]
+
+For each scale, a year of lake (`--days` days from the opening day) is generated once, then:
+
+* **full build**: `ecom build --full-refresh` (dbt build: every model, unit test and data test) over the year;
+* **models only**: `dbt run --full-refresh` over the year, and **direct DuckDB**: the same compiled model SQL
+  executed in DuckDB in dependency order without dbt (the ratio is dbt's overhead; target: within 1.5x);
+* **one-day refresh**: the lake holds `--short-days` days (about a month) or `--days - 1` days (about a year) and
+  is built; then one more day lands and `ecom build` (incremental) refreshes it. Incremental models rebuild only
+  the lookback window, so the two should cost about the same;
+* **pandas reference**: the plain pandas funnel, RFM and cohort implementations (tests/dbt/reference.py) on the
+  same year of lake (skipped above `--pandas-max-events` events: it holds the whole clickstream in memory).
+
+Timings vary with the machine's load: the load average is printed. Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from generator.config import DEFAULT_OPENING_DATE  # noqa: E402
+from generator.lake import TABLES  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def log(line: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+def ecom(data_dir: Path, *args: str) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [str(BIN / "ecom"), *args],
+        env={**os.environ, "ECOM_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"ecom {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+def dbt(data_dir: Path, *args: str) -> float:
+    from pipeline.dbt import run_dbt
+    from pipeline.settings import Settings
+
+    started = time.perf_counter()
+    outcome = run_dbt(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), *args, quiet=True)
+    if not outcome.success:
+        raise SystemExit(f"dbt {' '.join(args)} failed:\n{outcome.describe_failures()}")
+    return time.perf_counter() - started
+
+
+def link_days(source_lake: Path, target_lake: Path, first: dt.date, last: dt.date) -> None:
+    day = first
+    while day <= last:
+        for table in TABLES:
+            part = f"{table}/dt={day.isoformat()}"
+            (target_lake / part).mkdir(parents=True, exist_ok=True)
+            for f in (source_lake / part).glob("*.parquet"):
+                target = target_lake / part / f.name
+                if not target.exists():
+                    os.link(f, target)
+        day += dt.timedelta(days=1)
+
+
+def direct_duckdb(data_dir: Path) -> float:
+    """Run the compiled SQL of every model (as compiled by the last full refresh) straight in DuckDB."""
+    import duckdb
+
+    target = data_dir / "dbt" / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    nodes = {
+        uid: n
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] in ("model", "seed") and n["package_name"] == "ecommerce"
+    }
+    order, seen = [], set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in nodes:
+            return
+        seen.add(uid)
+        for parent in nodes[uid].get("depends_on", {}).get("nodes", []):
+            visit(parent)
+        order.append(uid)
+
+    for uid in sorted(nodes):
+        visit(uid)
+    # A database file called build.duckdb, so the compiled three-part names resolve unchanged.
+    folder = Path(tempfile.mkdtemp(prefix="direct-", dir=data_dir))
+    compiled = {}
+    for uid in order:
+        node = nodes[uid]
+        if node["resource_type"] == "model":
+            path = target / "compiled" / "ecommerce" / node["original_file_path"]
+            compiled[uid] = path.read_text()
+    started = time.perf_counter()
+    con = duckdb.connect(str(folder / "build.duckdb"))
+    try:
+        for schema in ("staging", "intermediate", "marts", "reference"):
+            con.execute(f"create schema {schema}")
+        for uid in order:
+            node = nodes[uid]
+            name = f"{node['schema']}.{node['alias']}"
+            if node["resource_type"] == "seed":
+                csv = REPO / "dbt_project" / node["original_file_path"]
+                con.execute(
+                    f"create table {name} as select promotion_name, cast(start_date as date) as start_date, "
+                    f"cast(end_date as date) as end_date, cast(discount_rate as decimal(4, 2)) as discount_rate "
+                    f"from read_csv('{csv}', header = true)"
+                )
+                continue
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            con.execute(f"create {kind} {name} as {compiled[uid]}")
+    finally:
+        con.close()
+    seconds = time.perf_counter() - started
+    shutil.rmtree(folder, ignore_errors=True)
+    return seconds
+
+
+def pandas_reference(data_dir: Path, max_events: int) -> float | None:
+    import duckdb
+
+    from tests.dbt import reference
+
+    lake = data_dir / "lake"
+    con = duckdb.connect()
+    events = con.sql(f"select count(*) from read_parquet('{lake}/user_events/dt=*/*.parquet')").fetchall()[0][
+        0
+    ]
+    if events > max_events:
+        log(f"pandas reference skipped: {events:,} events > --pandas-max-events {max_events:,}")
+        return None
+
+    def frame(table: str, columns: str = "*"):
+        return (
+            con.sql(f"select {columns} from read_parquet('{lake}/{table}/dt=*/*.parquet')")
+            .to_arrow_table()
+            .to_pandas()
+        )
+
+    started = time.perf_counter()
+    reference.funnel(
+        frame("user_events", "session_id, sequence_number, event_type, traffic_source, device, event_at")
+    )
+    orders = reference.order_states(frame("orders"), frame("order_status_changes"))
+    reference.rfm(orders)
+    reference.cohorts(frame("users"), orders)
+    con.close()
+    return time.perf_counter() - started
+
+
+def bench_scale(scale: str, days: int, short_days: int, root: Path, max_events: int) -> dict:
+    opening = DEFAULT_OPENING_DATE
+    last = opening + dt.timedelta(days=days - 1)
+    master = root / f"{scale}-full"
+    log(f"{scale}: generating {days} days {opening}..{last} (2 workers)")
+    generated = ecom(
+        master, "generate", "--scale", scale, "--start", str(opening), "--end", str(last), "--workers", "2"
+    )
+    row = {"scale": scale, "generate": generated}
+
+    log(f"{scale}: full build over {days} days (dbt build --full-refresh)")
+    row["full_build"] = ecom(master, "build", "--full-refresh")
+    log(f"{scale}: models only (dbt run --full-refresh)")
+    row["models_dbt"] = dbt(master, "run", "--full-refresh")
+    log(f"{scale}: the same compiled SQL straight in DuckDB")
+    row["models_direct"] = direct_duckdb(master)
+
+    for label, held in (("month", short_days), ("year", days - 1)):
+        data_dir = root / f"{scale}-history-{label}"
+        link_days(master / "lake", data_dir / "lake", opening, opening + dt.timedelta(days=held - 1))
+        log(f"{scale}: building {held} days of history, then refreshing day {held + 1}")
+        ecom(data_dir, "build")
+        new_day = opening + dt.timedelta(days=held)
+        link_days(master / "lake", data_dir / "lake", new_day, new_day)
+        row[f"one_day_{label}"] = ecom(data_dir, "build")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    log(f"{scale}: pandas reference (funnel, RFM, cohorts)")
+    row["pandas"] = pandas_reference(master, max_events)
+    return row
+
+
+def fmt(seconds: float | None) -> str:
+    return "skipped" if seconds is None else f"{seconds:8.1f}s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="small,medium")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--short-days", type=int, default=30)
+    parser.add_argument("--pandas-max-events", type=int, default=20_000_000)
+    parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
+    args = parser.parse_args()
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-marts-"))
+    root.mkdir(parents=True, exist_ok=True)
+    log(f"working in {root}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    rows = []
+    try:
+        for scale in args.scales.split(","):
+            rows.append(bench_scale(scale.strip(), args.days, args.short_days, root, args.pandas_max_events))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+    print()
+    print(
+        f"Marts over {args.days} days (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    header = (
+        f"{'scale':<8} {'generate':>9} {'full build':>10} {'models dbt':>10} {'direct':>9} {'overhead':>8} "
+        f"{'1 day @' + str(args.short_days) + 'd':>10} {'1 day @' + str(args.days - 1) + 'd':>11} {'pandas':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        overhead = r["models_dbt"] / r["models_direct"] if r["models_direct"] else float("nan")
+        print(
+            f"{r['scale']:<8} {fmt(r['generate']):>9} {fmt(r['full_build']):>10} {fmt(r['models_dbt']):>10} "
+            f"{fmt(r['models_direct']):>9} {overhead:>7.2f}x {fmt(r['one_day_month']):>10} "
+            f"{fmt(r['one_day_year']):>11} {fmt(r['pandas']):>9}"
+        )
+    print()
+    print(
+        "full build = dbt build --full-refresh (models + unit and data tests); models dbt = dbt run --full-refresh;"
+    )
+    print(
+        "direct = the same compiled SQL run in DuckDB without dbt; 1 day @Nd = incremental `ecom build` of one new"
+    )
+    print(
+        "day on top of N days of history (models + tests); pandas = tests/dbt/reference.py funnel + RFM + cohorts."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
