@@ -474,7 +474,13 @@ def publish_postgres(settings: Settings) -> BiPublishResult:
     started = time.perf_counter()
     ensure_database(settings)
     suffix = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S") + "_" + uuid.uuid4().hex[:6]
-    with tempfile.TemporaryDirectory(prefix="ecom-bi-") as tmp:
+    # The CSV files live under the data dir, not /tmp: a publish killed earlier left its own, removed here
+    # (publishes are serialized, so any export folder found now is garbage).
+    export_root = settings.data_dir / "tmp"
+    for stale in export_root.glob("bi-export-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    export_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bi-export-", dir=export_root) as tmp:
         snapshot = export_published(settings, Path(tmp))
         if not snapshot.marts:
             raise PublishRefused(f"the published file {settings.publish_db} holds no marts")

@@ -93,5 +93,6 @@ def test_killed_postgres_publish_leaves_the_previous_version(data_dir, bi_server
                 "select nspname from pg_namespace where nspname like 'marts\\_%' or nspname like 'ecom\\_meta\\_%'"
             ).fetchall()
         assert leftovers == []
+        assert list((data_dir / "tmp").iterdir()) == []  # no export files of the killed publishes
     finally:
         admin.close()
