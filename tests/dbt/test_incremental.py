@@ -19,6 +19,8 @@ from pipeline.settings import Settings
 from tests.conftest import ecom
 from tests.dbt.conftest import MARTS
 
+pytestmark = pytest.mark.slow
+
 START, END = dt.date(2025, 9, 1), dt.date(2025, 9, 19)
 FIRST_BUILD_END = dt.date(2025, 9, 14)
 # Then the lake grows a day at a time, once by several days (missed runs that catch up).

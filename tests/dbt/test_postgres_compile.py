@@ -17,9 +17,12 @@ from pipeline.dbt import dbt_executable
 from tests.conftest import REPO
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-pytestmark = pytest.mark.skipif(
-    not (PG_BIN / "initdb").exists(), reason="PostgreSQL 15 server binaries not installed"
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not (PG_BIN / "initdb").exists(), reason="PostgreSQL 15 server binaries not installed"
+    ),
+]
 
 
 def free_port() -> int:

@@ -12,6 +12,8 @@ import pytest
 from generator.config import FAULT_KINDS
 from tests.conftest import ecom
 
+pytestmark = pytest.mark.slow
+
 START, FAULTY_DAY = "2025-09-01", "2025-09-03"
 
 # The failing test each fault must trip (on the lake source or its staging model), as a pattern over the

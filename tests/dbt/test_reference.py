@@ -10,6 +10,8 @@ import pytest
 from tests.dbt import reference
 from tests.dbt.conftest import lake_frame, read_mart
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def lake(small_build):

@@ -17,6 +17,8 @@ import pytest
 
 from tests.dbt.conftest import lake_frame, read_mart
 
+pytestmark = pytest.mark.slow
+
 Z = 4.5
 
 
