@@ -169,6 +169,14 @@ def cmd_publish(settings: Settings) -> int:
         f"published build {result.build_id} to {result.path}: "
         f"{len(result.tables)} tables, {rows:,} rows in {result.seconds:.1f}s"
     )
+    # Same as the refresh DAG: PostgreSQL follows when it is configured (ECOM_BI_DSN or a running `ecom serve`).
+    from pipeline.serve import bi_configured
+
+    if bi_configured(settings):
+        from pipeline.postgres import publish_postgres
+
+        pg = publish_postgres(settings)
+        echo(f"published build {pg.build_id} to PostgreSQL {pg.target} in {pg.seconds:.1f}s")
     return 0
 
 
