@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -130,6 +131,8 @@ def cycle(day: str, scale: str) -> None:
         env={**env, "ECOM_DATA_DIR": str(cli_data)}, capture_output=True, check=True,
     )  # fmt: skip
     cli = time.perf_counter() - started
+    for path in (home, data, cli_data):
+        shutil.rmtree(path, ignore_errors=True)
     print(f"\none day ({day}, scale {scale}); Airflow standalone ready after {ready:.0f}s")
     print(f"{'path':<46} {'wall':>8}")
     print(f"{'Airflow: generate run (trigger -> success)':<46} {generated:>7.1f}s")
