@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -134,7 +135,16 @@ class Settings:
             "ECOM_BUILD_DB": str(self.build_db),
             "ECOM_OPENING_DATE": self.opening_date.isoformat(),
             "ECOM_DBT_THREADS": str(self.threads),
+            "ECOM_REBUILD_FROM": self._rebuild_from(),
         }
+
+    def _rebuild_from(self) -> str:
+        """The earliest lake day the running build must rebuild from (see pipeline/lakestate.py); '' if none."""
+        try:
+            state = json.loads((self.warehouse_dir / "build.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return ""
+        return (state.get("rebuild_from") or "") if state.get("status") == "running" else ""
 
 
 def _coerce(name: str, raw):

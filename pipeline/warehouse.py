@@ -17,12 +17,15 @@ from pathlib import Path
 
 from generator.config import ConfigError
 from pipeline.dbt import DbtOutcome, run_dbt
+from pipeline.lakestate import earliest_change, lake_signature
 from pipeline.settings import Settings
 
 PUBLISH_STORAGE_VERSION = "v1.4.0"
 MART_SCHEMA = "marts"
 META_SCHEMA = "ecom_meta"
 BUILD_STATE = "build.json"
+LAKE_PENDING_STATE = "lake_building.json"  # the lake as the running build saw it
+LAKE_BUILT_STATE = "lake_built.json"  # the lake as the last whole passing build saw it
 PUBLISH_STATE = "published.json"
 
 
@@ -57,29 +60,18 @@ class BuildResult:
 
 def build(settings: Settings, full_refresh: bool = False, select: str | None = None) -> BuildResult:
     """`dbt build` (models, unit tests, data tests) into build.duckdb, recording the outcome in build.json."""
-    state_path = settings.warehouse_dir / BUILD_STATE
-    build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     started = time.perf_counter()
-    state = {"build_id": build_id, "status": "running", "started_at": _now(), "select": select}
     # Marked running first: a build killed half-way is never mistaken for a passing one.
-    write_json_atomic(state_path, state)
+    build_id = mark_build_running(settings, full_refresh=full_refresh, select=select, runner="ecom")
     extra = []
     if full_refresh:
         extra.append("--full-refresh")
     if select:
         extra += ["--select", select]
     outcome = run_dbt(settings, "build", *extra)
-    seconds = time.perf_counter() - started
-    state.update(
-        status="passed" if outcome.success else "failed",
-        finished_at=_now(),
-        seconds=round(seconds, 2),
-        counts=outcome.counts,
-        failures=[f.__dict__ for f in outcome.failures]
-        + ([{"error": outcome.error}] if outcome.error else []),
-    )
-    write_json_atomic(state_path, state)
-    return BuildResult(build_id, outcome, seconds)
+    failures = [f.__dict__ for f in outcome.failures] + ([{"error": outcome.error}] if outcome.error else [])
+    mark_build_finished(settings, build_id, outcome.success, failures, counts=outcome.counts)
+    return BuildResult(build_id, outcome, time.perf_counter() - started)
 
 
 def mark_build_running(
@@ -91,6 +83,12 @@ def mark_build_running(
     build whose tasks died half-way is never published.
     """
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    signature = lake_signature(settings.lake_dir)
+    previous = read_json(settings.warehouse_dir / LAKE_BUILT_STATE)
+    if previous is None and not settings.build_db.exists():
+        rebuild_from = None  # a first build reads everything anyway
+    else:
+        rebuild_from = earliest_change(signature, previous)
     write_json_atomic(
         settings.warehouse_dir / BUILD_STATE,
         {
@@ -100,13 +98,20 @@ def mark_build_running(
             "select": select or None,
             "full_refresh": full_refresh,
             "runner": runner,
+            # dbt reads this as ECOM_REBUILD_FROM (see Settings.dbt_env and dbt_project/macros/incremental.sql)
+            "rebuild_from": rebuild_from.isoformat() if rebuild_from else None,
         },
     )
+    write_json_atomic(settings.warehouse_dir / LAKE_PENDING_STATE, signature)
     return build_id
 
 
 def mark_build_finished(
-    settings: Settings, build_id: str, passed: bool, failures: list[dict] | None = None
+    settings: Settings,
+    build_id: str,
+    passed: bool,
+    failures: list[dict] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict:
     """Record the outcome of the build opened by `mark_build_running` (refuses a build that is not current)."""
     path = settings.warehouse_dir / BUILD_STATE
@@ -121,6 +126,12 @@ def mark_build_finished(
         seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2),
         failures=failures or [],
     )
+    if counts is not None:
+        state["counts"] = counts
+    pending = read_json(settings.warehouse_dir / LAKE_PENDING_STATE)
+    if passed and pending is not None and not state.get("select"):
+        # Only a whole passing build moves the baseline; a failed or partial one is redone from the same day.
+        write_json_atomic(settings.warehouse_dir / LAKE_BUILT_STATE, pending)
     write_json_atomic(path, state)
     return state
 

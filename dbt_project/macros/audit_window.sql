@@ -19,7 +19,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set latest_day = modules.datetime.date.fromisoformat((latest | string)[:10]) -%}
-    {{ return((latest_day - modules.datetime.timedelta(days=var("ecom__lookback_days") | int)).isoformat()) }}
+    {{ return(earliest_rebuild_day(latest_day).isoformat()) }}
 {% endmacro %}
 
 {#- dbt's hook for a generic test's `where` config, taught the `audit_window(column)` form. -#}

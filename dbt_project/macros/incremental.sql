@@ -1,6 +1,7 @@
 {#-
     Incremental models rebuild every partition from `ecom__lookback_days` days before the newest partition they
-    already hold, so late-arriving or re-generated days inside that window are picked up. The cutoff is computed
+    already hold, or before the earliest lake day that changed since the last passing build, whichever is earlier
+    (see `earliest_rebuild_day`), so late-arriving, back-filled and re-generated days are all picked up. The cutoff is computed
     at compile time and inlined as a literal: DuckDB then prunes the lake's hive partitions and reads only the
     files of the window, which keeps a one-day refresh as cheap at a year of history as at a month.
 -#}
@@ -14,8 +15,25 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set latest_day = modules.datetime.date.fromisoformat((latest | string)[:10]) -%}
-    {%- set cutoff = latest_day - modules.datetime.timedelta(days=var("ecom__lookback_days") | int) -%}
-    {{ return(cutoff.isoformat()) }}
+    {{ return(earliest_rebuild_day(latest_day).isoformat()) }}
+{% endmacro %}
+
+{#-
+    The day to rebuild from, given the newest day a model already holds: `ecom__lookback_days` before it, or
+    before the earliest lake day that changed since the last passing build (`ECOM_REBUILD_FROM`, set by the
+    pipeline from the lake's file signatures), whichever is earlier. The second catches days generated out of
+    order (a backfill of an older date) and days re-generated after a fix.
+-#}
+{% macro earliest_rebuild_day(latest_day) %}
+    {%- set day = latest_day -%}
+    {%- set changed = env_var("ECOM_REBUILD_FROM", "") -%}
+    {%- if changed -%}
+        {%- set changed_day = modules.datetime.date.fromisoformat(changed) -%}
+        {%- if changed_day < day -%}
+            {%- set day = changed_day -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(day - modules.datetime.timedelta(days=var("ecom__lookback_days") | int)) }}
 {% endmacro %}
 
 {#- A predicate on `column` that keeps the lookback window on incremental runs and everything otherwise. -#}
