@@ -5,16 +5,19 @@ Rebuilds and tests the marts whenever `ecommerce_generate_daily` lands new lake 
 lake Assets), then publishes them: **write, audit, publish**.
 
 1. **start_build** marks a build `running` in `build.json` and resolves the `select` Param with `dbt ls`.
-2. **dbt** (astronomer-cosmos): one task per dbt node, read from the manifest that `make manifest` writes. Each
-   model's tests (and each source's tests) run right after it, so a bad lake partition stops the models that read
-   it. Every dbt task takes the one slot of the `ecommerce_duckdb` pool: DuckDB has a single writer.
+2. **dbt** (astronomer-cosmos, watcher mode): **dbt.dbt_producer_watcher** runs one `dbt build` (models, seeds,
+   source tests and each model's tests, in dbt's order) and is the only dbt task in the one-slot
+   `ecommerce_duckdb` pool: DuckDB has a single writer. Then one task per dbt node (read from the manifest that
+   `make manifest` writes) shows that node's result in the grid: `<model>.run`, `<model>.test` (its tests),
+   `<source>.test`. The build's log streams live; the node tasks fill in when it ends.
 3. **mark_passed** records `passed` only when no dbt task failed; otherwise **mark_failed** records `failed`.
 4. **publish** swaps the marts into `ecommerce.duckdb` atomically (refused unless the build passed);
    **publish_bi** refreshes the PostgreSQL BI endpoint when one is configured; **smoke_check** reads the
    published marts back, read-only, as an analyst would.
 
-When a dbt test fails nothing is published, the previous marts stay in place, and the failing task's log names
-the test and prints the first rows that broke it.
+When a dbt test fails nothing is published, the previous marts stay in place, dbt skips what depends on the
+failing node, and the logs of the build task and of the failing node's task name the test and print the first rows
+that broke it. Clearing a node task does not re-run dbt: re-run the DAG.
 
 Params: `full_refresh` rebuilds incremental models from scratch; `select` is a dbt selector
 (e.g. `dm_kpi_daily+`, `tag:daily`): nodes outside it skip themselves.
@@ -22,15 +25,29 @@ Params: `full_refresh` rebuilds incremental models from scratch; `select` is a d
 
 from __future__ import annotations
 
+import functools
+
 import pendulum
 from airflow.sdk import Param, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
+from cosmos.constants import (
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    SourceRenderingBehavior,
+    TestBehavior,
+)
 
 from pipeline.assets import LAKE_ASSETS, MARTS_ASSET
 from pipeline.dbt import dbt_executable
 from pipeline.settings import DBT_PROJECT_DIR
-from pipeline.tasks import prepare_dbt_task, report_dbt_failures
+from pipeline.tasks import (
+    log_node_failures,
+    node_result_from_build,
+    prepare_dbt_task,
+    report_dbt_failures,
+    skip_unselected_node,
+)
 
 DUCKDB_POOL = "ecommerce_duckdb"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -54,8 +71,9 @@ dbt_build = {
         profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
     ),
     "execution_config": ExecutionConfig(
-        execution_mode=ExecutionMode.LOCAL,
-        # A child process per task: dbt-duckdb holds its DuckDB open for the life of the process.
+        # One `dbt build` (the producer task) and one light task per node that reports the node's result.
+        execution_mode=ExecutionMode.WATCHER,
+        # A child process: dbt-duckdb holds its DuckDB open for the life of the process.
         invocation_mode=InvocationMode.SUBPROCESS,
         dbt_executable_path=dbt_executable(),
         dbt_project_path=DBT_PROJECT_DIR,
@@ -69,8 +87,8 @@ dbt_build = {
         enable_owner_inheritance=False,
     ),
     "operator_args": {
-        "pool": DUCKDB_POOL,
-        # A failing data test is a fact about the data: retrying cannot fix it, re-running the DAG can.
+        # A failing data test is a fact about the data: retrying cannot fix it, re-running the DAG can. (The
+        # build task could not retry anyway: Cosmos skips a second attempt rather than run dbt build twice.)
         "retries": 0,
         "execution_timeout": pendulum.duration(minutes=30),
         "trigger_rule": "none_failed",
@@ -78,8 +96,38 @@ dbt_build = {
         "full_refresh": "{{ params.full_refresh }}",
         "interceptors": [prepare_dbt_task],
         "callback": report_dbt_failures,
+        "pre_execute": skip_unselected_node,
+        "on_failure_callback": log_node_failures,
     },
 }
+
+
+def watch_the_build(group: DbtTaskGroup) -> None:
+    """Arrange the Cosmos WATCHER task group: one writer, per-node tasks that read its results.
+
+    * Only the build task (`dbt_producer_watcher`, the one `dbt build`) takes the `ecommerce_duckdb` slot.
+    * The per-node tasks start once the build has finished, whatever its outcome: each reads its node's result
+      from the build's XCom at its first look, so none holds a worker slot or a triggerer slot polling while dbt
+      runs (on two cores they would slow the build down), and `dag.test()` runs them in a fixed order. A failing
+      test fails its task, and `none_failed` stops the tasks downstream of it, as dbt skipped those nodes.
+    * A per-node task never runs dbt itself: Cosmos's fallback (a per-model `dbt run` when the build gave no
+      status) would write outside the pool, so it answers from the build's per-node events instead.
+    """
+    ops = {op.task_id: op for op in group.iter_tasks()}
+    producer = ops[f"{group.group_id}.dbt_producer_watcher"]
+    done = ops[f"{group.group_id}.dbt_producer_watcher_done"]
+    # A stale-source pre-check would skip models silently; freshness is `dbt source freshness`'s job.
+    producer._check_source_freshness = False
+    nodes = [op for op in ops.values() if op not in (producer, done)]
+    roots = [op for op in nodes if not op.upstream_task_ids & ops.keys()]
+    for op in nodes:
+        op.pool = "default_pool"
+        if hasattr(op, "_fallback_to_non_watcher_run"):
+            op._fallback_to_non_watcher_run = functools.partial(node_result_from_build, op)
+    for op in roots:  # upstream: start_build, and now the build
+        producer >> op
+        op.trigger_rule = "all_done_min_one_success"  # start_build passed and the build finished, either way
+    producer.pool = DUCKDB_POOL
 
 
 @dag(
@@ -149,6 +197,7 @@ def ecommerce_marts_refresh():
     dbt = DbtTaskGroup(group_id="dbt", **dbt_build)
     passed = mark_passed(build)
     build >> dbt >> [passed, mark_failed(build)]
+    watch_the_build(dbt)
     passed >> publish() >> publish_bi() >> smoke_check()
 
 

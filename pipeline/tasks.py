@@ -73,7 +73,7 @@ def publish_bi() -> dict:
     }
 
 
-# --- The dbt build as one Airflow task per model (astronomer-cosmos), around write-audit-publish -----------
+# --- The dbt build watched per node in Airflow (astronomer-cosmos), around write-audit-publish --------------
 
 # Test results printed per failing dbt test in its task log: enough rows to see the problem, few enough to read.
 FAILING_ROWS_SHOWN = 10
@@ -126,14 +126,11 @@ def resolve_selection(settings: Settings, select: str) -> list[str]:
 
 
 def prepare_dbt_task(context, operator) -> None:
-    """Cosmos interceptor, run before every dbt task: point dbt at this run's paths, honour the selector.
+    """Cosmos interceptor, run right before the dbt build: point dbt at this run's paths and selector.
 
-    The environment is computed when the task runs, not when the DAG is parsed, so the task always builds the
-    data directory of its own settings. A node outside the run's selector skips itself; the dbt tasks trigger on
-    `none_failed`, so selected nodes downstream of a skipped one still run.
+    The environment is computed when the task runs, not when the DAG is parsed, so the build always writes the
+    data directory of its own settings.
     """
-    from airflow.exceptions import AirflowSkipException
-
     settings = Settings.load()
     operator.env = {
         **(operator.env or {}),
@@ -141,34 +138,107 @@ def prepare_dbt_task(context, operator) -> None:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     build = context["ti"].xcom_pull(task_ids="start_build") or {}
-    selected = build.get("selected")
-    if selected is None:
+    if build.get("select"):
+        operator.select = build["select"]
+        # as `start_build` resolved it: a test on two models runs only when both are selected
+        operator.indirect_selection = "cautious"
+
+
+def skip_unselected_node(context) -> None:
+    """pre_execute hook of the per-node tasks: a node outside the run's selector skips itself.
+
+    The dbt tasks trigger on `none_failed`, so selected nodes downstream of a skipped one still report.
+    """
+    from airflow.exceptions import AirflowSkipException
+
+    task = context["task"]
+    node = (getattr(task, "extra_context", None) or {}).get("dbt_node_config", {}).get("unique_id")
+    if not node:
         return
-    node = (operator.extra_context.get("dbt_node_config") or {}).get("unique_id")
-    if node and node not in selected:
+    build = context["ti"].xcom_pull(task_ids="start_build") or {}
+    selected = build.get("selected")
+    if selected is not None and node not in selected:
         raise AirflowSkipException(f"{node} is outside the selector {build.get('select') or ''}".strip())
 
 
-def report_dbt_failures(project_dir: str, **_) -> None:
-    """Cosmos callback, run after every dbt command: name each failing test and print the rows that broke it."""
+# XCom key (on the producer task) of the failing dbt nodes: {unique_id: {"parents": [...], "text": "..."}}
+FAILURES_XCOM_KEY = "ecom_dbt_failures"
+
+
+def node_result_from_build(operator, try_number: int, context) -> bool:
+    """Replaces Cosmos's per-node fallback (which re-runs dbt for the one node, outside the DuckDB pool).
+
+    A per-node task lands here when the build reported no status it can read (the build failed before the node,
+    a test checks several models, or the task was cleared by hand). It answers from the node's own result in the
+    build's log instead of writing to the build database: passed if dbt passed the node, failed otherwise.
+    """
+    from airflow.exceptions import AirflowException
+    from cosmos.operators._watcher.state import DBT_SUCCESS_STATUSES, get_dbt_event_xcom_key
+
+    node = operator.model_unique_id
+    event = (
+        context["ti"].xcom_pull(task_ids=operator.producer_task_id, key=get_dbt_event_xcom_key(node)) or {}
+    )
+    status = event.get("status")
+    if status in DBT_SUCCESS_STATUSES:
+        print(f"dbt {node}: {status} in the dbt build of this run", flush=True)
+        return True
+    raise AirflowException(
+        f"dbt {node}: {status or 'no result'} in the dbt build of this run (task {operator.producer_task_id}). "
+        "Per-node tasks never re-run dbt on their own: fix the cause and re-run the DAG."
+    )
+
+
+def report_dbt_failures(project_dir: str, context=None, **_) -> None:
+    """Cosmos callback, run after the dbt build: name each failing test and print the rows that broke it.
+
+    The report goes to the build task's log, and to XCom so the per-node task of a failing test repeats it.
+    """
     import logging
 
-    text = describe_dbt_failures(project_dir, Settings.load())
-    if text:
-        logging.getLogger("airflow.task").error("%s", text)
-        print(text, flush=True)
+    failures = dbt_failures(project_dir, Settings.load())
+    if not failures:
+        return
+    text = "\n\n".join(f["text"] for f in failures.values())
+    logging.getLogger("airflow.task").error("%s", text)
+    print(text, flush=True)
+    if context is not None:
+        context["ti"].xcom_push(key=FAILURES_XCOM_KEY, value=failures)
+
+
+def log_node_failures(context) -> None:
+    """on_failure_callback of the per-node tasks: repeat the build's report of the failing tests of this node."""
+    task = context["task"]
+    node = getattr(task, "model_unique_id", None)
+    producer = getattr(task, "producer_task_id", None)
+    if not node or not producer:
+        return
+    failures = context["ti"].xcom_pull(task_ids=producer, key=FAILURES_XCOM_KEY) or {}
+    mine = [f["text"] for uid, f in sorted(failures.items()) if uid == node or node in f.get("parents", [])]
+    if mine:
+        print("\n\n".join(mine), flush=True)
 
 
 def describe_dbt_failures(project_dir: str, settings: Settings, limit: int = FAILING_ROWS_SHOWN) -> str:
     """From a dbt run's run_results.json: each failing node, and for a failing test, its first failing rows."""
+    return "\n\n".join(f["text"] for f in dbt_failures(project_dir, settings, limit).values())
+
+
+def dbt_failures(project_dir: str, settings: Settings, limit: int = FAILING_ROWS_SHOWN) -> dict[str, dict]:
+    """{unique_id: {"parents": the nodes it depends on, "text": status, message and first failing rows}}."""
     import json
     from pathlib import Path
 
+    target = Path(project_dir) / "target"
     try:
-        results = json.loads((Path(project_dir) / "target" / "run_results.json").read_text())["results"]
+        results = json.loads((target / "run_results.json").read_text())["results"]
     except (FileNotFoundError, KeyError, json.JSONDecodeError):
-        return ""
-    blocks = []
+        return {}
+    try:
+        nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        nodes = {}
+    failures = {}
     for node in results:
         if node.get("status") not in ("fail", "error", "runtime error"):
             continue
@@ -180,8 +250,9 @@ def describe_dbt_failures(project_dir: str, settings: Settings, limit: int = FAI
         lines = [head + (f" ({message})" if message else "")]
         if name.startswith(("test.", "unit_test.")) and node.get("compiled_code"):
             lines.append(_failing_rows(node["compiled_code"], settings, limit))
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+        parents = (nodes.get(name) or {}).get("depends_on", {}).get("nodes", [])
+        failures[name] = {"parents": list(parents), "text": "\n".join(lines)}
+    return failures
 
 
 def _failing_rows(sql: str, settings: Settings, limit: int) -> str:

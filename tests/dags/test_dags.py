@@ -120,21 +120,38 @@ def test_refresh_is_scheduled_on_the_generated_assets(dagbag):
     assert produced == {f"ecommerce_lake_{t}" for t in CORE_TABLES}  # every lake table the generator writes
 
 
-def test_refresh_renders_each_dbt_model_with_its_tests_in_the_one_slot_pool(dagbag):
+def test_refresh_runs_one_dbt_build_watched_by_a_task_per_model(dagbag):
     import json
 
     dag = dagbag.dags["ecommerce_marts_refresh"]
     manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_type != "EmptyOperator"]
     for model in models:
         assert f"dbt.{model}.run" in dag.task_dict or f"dbt.{model}_run" in dag.task_dict, model
     assert "dbt.dm_kpi_daily.test" in dag.task_dict
     assert "dbt.lake_orders.test" in dag.task_dict  # source tests gate the models that read the lake
-    assert {t.pool for t in dbt_tasks} == {"ecommerce_duckdb"}
+    # one writer: the single `dbt build` takes the one slot of the DuckDB pool; the per-node tasks only read
+    # its results, and start once it has finished (whatever its outcome), so none waits on a worker slot
+    build = dag.task_dict["dbt.dbt_producer_watcher"]
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    assert [t.task_id for t in dag.tasks if t.pool == "ecommerce_duckdb" and t in dbt_tasks] == [
+        build.task_id
+    ]
+    assert build.base_cmd == ["build"] and build.retries == 0
+    assert not build._check_source_freshness  # stale historical sources must not skip models silently
+    watchers = [t for t in dbt_tasks if hasattr(t, "producer_task_id")]
+    assert len(watchers) >= len(models)
+    for task in watchers:
+        assert build in task.get_flat_relatives(upstream=True), task.task_id
+        assert task._fallback_to_non_watcher_run.func.__name__ == "node_result_from_build"  # never runs dbt
+    roots = [t for t in dbt_tasks if t.upstream_task_ids == {"start_build", build.task_id}]
+    assert roots and {t.trigger_rule for t in roots} == {"all_done_min_one_success"}
     # write-audit-publish: nothing reaches publish without passing through mark_passed
     assert dag.task_dict["publish"].upstream_task_ids == {"mark_passed"}
-    assert {t.task_id for t in dag.task_dict["mark_passed"].upstream_list} >= {"start_build"}
+    assert {t.task_id for t in dag.task_dict["mark_passed"].upstream_list} >= {
+        "start_build",
+        "dbt.dbt_producer_watcher_done",
+    }
     assert dag.task_dict["mark_failed"].trigger_rule == "one_failed"
 
 
