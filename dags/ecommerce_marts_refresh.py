@@ -25,6 +25,7 @@ Params: `full_refresh` rebuilds incremental models from scratch; `select` is a d
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 import pendulum
@@ -90,7 +91,8 @@ dbt_build = {
         # A failing data test is a fact about the data: retrying cannot fix it, re-running the DAG can. (The
         # build task could not retry anyway: Cosmos skips a second attempt rather than run dbt build twice.)
         "retries": 0,
-        "execution_timeout": pendulum.duration(minutes=30),
+        # a plain timedelta: a node task that defers hands it to the triggerer, which cannot encode pendulum's
+        "execution_timeout": dt.timedelta(minutes=30),
         "trigger_rule": "none_failed",
         "install_deps": False,
         "full_refresh": "{{ params.full_refresh }}",
@@ -102,6 +104,10 @@ dbt_build = {
 }
 
 
+def _answer_now(op, producer_state, try_number, context) -> bool:
+    return node_result_from_build(op, try_number, context, producer_state)
+
+
 def watch_the_build(group: DbtTaskGroup) -> None:
     """Arrange the Cosmos WATCHER task group: one writer, per-node tasks that read its results.
 
@@ -110,8 +116,9 @@ def watch_the_build(group: DbtTaskGroup) -> None:
       from the build's XCom at its first look, so none holds a worker slot or a triggerer slot polling while dbt
       runs (on two cores they would slow the build down), and `dag.test()` runs them in a fixed order. A failing
       test fails its task, and `none_failed` stops the tasks downstream of it, as dbt skipped those nodes.
-    * A per-node task never runs dbt itself: Cosmos's fallback (a per-model `dbt run` when the build gave no
-      status) would write outside the pool, so it answers from the build's per-node events instead.
+    * A per-node task never runs dbt itself and never waits: Cosmos's fallback (a per-model `dbt run` when the
+      build gave no status) would write outside the pool, and its wait for a status would defer the task for
+      nothing, so it answers from the build's per-node results instead.
     """
     ops = {op.task_id: op for op in group.iter_tasks()}
     producer = ops[f"{group.group_id}.dbt_producer_watcher"]
@@ -124,6 +131,8 @@ def watch_the_build(group: DbtTaskGroup) -> None:
         op.pool = "default_pool"
         if hasattr(op, "_fallback_to_non_watcher_run"):
             op._fallback_to_non_watcher_run = functools.partial(node_result_from_build, op)
+            # no status yet would mean "wait": the build has finished, so answer now (no deferral, no poke loop)
+            op._handle_no_dbt_node_status = functools.partial(_answer_now, op)
     for op in roots:  # upstream: start_build, and now the build
         producer >> op
         op.trigger_rule = "all_done_min_one_success"  # start_build passed and the build finished, either way

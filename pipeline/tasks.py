@@ -165,26 +165,36 @@ def skip_unselected_node(context) -> None:
 FAILURES_XCOM_KEY = "ecom_dbt_failures"
 
 
-def node_result_from_build(operator, try_number: int, context) -> bool:
-    """Replaces Cosmos's per-node fallback (which re-runs dbt for the one node, outside the DuckDB pool).
+def node_result_from_build(operator, try_number: int, context, producer_state: str | None = None) -> bool:
+    """Replaces Cosmos's per-node fallback (a `dbt run` of the one node, outside the DuckDB pool) and its wait.
 
-    A per-node task lands here when the build reported no status it can read (the build failed before the node,
-    a test checks several models, or the task was cleared by hand). It answers from the node's own result in the
-    build's log instead of writing to the build database: passed if dbt passed the node, failed otherwise.
+    A per-node task starts once the build has finished, and lands here when the build left no status it reads
+    (a test on several models, a node dbt skipped, or a task cleared by hand). It answers at once from the
+    build's per-node results, without writing to the build database and without deferring: failed if the node
+    (or, for a model's tests, any of them) failed, passed if dbt passed it or the whole build passed.
     """
     from airflow.exceptions import AirflowException
     from cosmos.operators._watcher.state import DBT_SUCCESS_STATUSES, get_dbt_event_xcom_key
 
-    node = operator.model_unique_id
-    event = (
-        context["ti"].xcom_pull(task_ids=operator.producer_task_id, key=get_dbt_event_xcom_key(node)) or {}
-    )
+    node, producer, ti = operator.model_unique_id, operator.producer_task_id, context["ti"]
+    # the tests of a model: failed if any of them is among the build's failures
+    if getattr(operator, "is_test_sensor", False):
+        failures = ti.xcom_pull(task_ids=producer, key=FAILURES_XCOM_KEY) or {}
+        failing = sorted(uid for uid, f in failures.items() if uid == node or node in f.get("parents", []))
+        if failing:
+            raise AirflowException(f"dbt tests of {node} failed in this run's build: {', '.join(failing)}")
+    event = ti.xcom_pull(task_ids=producer, key=get_dbt_event_xcom_key(node)) or {}
     status = event.get("status")
     if status in DBT_SUCCESS_STATUSES:
-        print(f"dbt {node}: {status} in the dbt build of this run", flush=True)
+        print(f"dbt {node}: {status} in this run's build", flush=True)
+        return True
+    if producer_state is None:
+        producer_state = operator._get_producer_task_status(context)
+    if status is None and producer_state == "success":
+        print(f"dbt {node}: this run's build passed without reporting it on its own", flush=True)
         return True
     raise AirflowException(
-        f"dbt {node}: {status or 'no result'} in the dbt build of this run (task {operator.producer_task_id}). "
+        f"dbt {node}: {status or 'no result'} in this run's build (task {producer}, {producer_state}). "
         "Per-node tasks never re-run dbt on their own: fix the cause and re-run the DAG."
     )
 

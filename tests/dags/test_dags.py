@@ -174,6 +174,23 @@ def test_generation_is_idempotent_per_logical_date(dagbag, refreshed, data_dir):
     assert part.read_bytes() == before
 
 
+def build_failures(run) -> dict:
+    """The failing dbt nodes the build task reported in XCom (the node tasks print them in their logs)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    from pipeline.tasks import FAILURES_XCOM_KEY
+
+    with create_session() as session:
+        row = session.scalars(
+            XComModel.get_many(
+                run_id=run.run_id, key=FAILURES_XCOM_KEY, task_ids="dbt.dbt_producer_watcher",
+                dag_ids="ecommerce_marts_refresh",
+            )
+        ).first()  # fmt: skip
+        return XComModel.deserialize_value(row) if row is not None else {}
+
+
 def states(run) -> dict[str, str]:
     return {t.task_id: t.state for t in run.get_task_instances()}
 
@@ -212,6 +229,14 @@ def test_failing_dbt_test_publishes_nothing_and_logs_the_rows(dagbag, refreshed,
     # the failing task's log names the test and shows the rows that broke it
     assert "source_unique_lake_orders_order_id" in log
     assert "first" in log and "failing rows" in log and "n_records" in log
+    # one dbt build ran and failed; the node task of the failing source test repeats its report
+    assert ti["dbt.dbt_producer_watcher"] == "failed"
+    report = build_failures(run)
+    assert report and all(uid.startswith("test.ecommerce.source_") for uid in report), report
+    assert any("source_unique_lake_orders_order_id" in uid for uid in report)
+    assert all("source.ecommerce.lake.orders" in f["parents"] for f in report.values())
+    assert all("n_records" in f["text"] for f in report.values())
+    assert ti["dbt.stg_lake__orders.run"] == "upstream_failed"  # dbt skipped what reads the bad source
 
     # the day regenerated clean: the next refresh passes again
     assert generate(dagbag, DAY2).state == "success"
