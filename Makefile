@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint unit dbt-test clean clean-data manifest airflow docs
+.PHONY: help install demo test lint unit bench clean clean-data manifest airflow docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ bi-stop: install ## stop the local PostgreSQL server `make bi` started
 dashboard: install ## the dashboard over the published marts on http://127.0.0.1:8501 (ECOM_DASHBOARD_PORT)
 	$(BIN)/streamlit run dashboard/app.py --server.port $${ECOM_DASHBOARD_PORT:-8501} \
 		--server.address $(DASHBOARD_ADDRESS) --server.headless true --browser.gatherUsageStats false
+
+bench: install manifest ## run every benchmark (small + medium, a year each) and write bench/report.md
+	$(BIN)/python bench/report.py
 
 clean-data: ## delete generated data (data/)
 	rm -rf data

@@ -27,6 +27,7 @@ export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://localhost:$PORT/execution
 # New lake partitions should reach the UI and the refresh DAG quickly on a laptop.
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-30}"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False  # no usage pings from Cosmos tasks
 
 if [ ! -f "$REPO/dbt_project/target/manifest.json" ]; then
   echo "dbt manifest missing: run \`make manifest\` (or \`make airflow\`) first" >&2

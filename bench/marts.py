@@ -168,7 +168,7 @@ def pandas_reference(data_dir: Path, max_events: int) -> float | None:
     return time.perf_counter() - started
 
 
-def bench_scale(scale: str, days: int, short_days: int, root: Path, max_events: int) -> dict:
+def bench_scale(scale: str, days: int, history: list[int], root: Path, max_events: int) -> dict:
     opening = DEFAULT_OPENING_DATE
     last = opening + dt.timedelta(days=days - 1)
     master = root / f"{scale}-full"
@@ -185,7 +185,8 @@ def bench_scale(scale: str, days: int, short_days: int, root: Path, max_events: 
     log(f"{scale}: the same compiled SQL straight in DuckDB")
     row["models_direct"] = direct_duckdb(master)
 
-    for label, held in (("month", short_days), ("year", days - 1)):
+    for held in history:
+        label = f"{held}d"
         data_dir = root / f"{scale}-history-{label}"
         link_days(master / "lake", data_dir / "lake", opening, opening + dt.timedelta(days=held - 1))
         log(f"{scale}: building {held} days of history, then refreshing day {held + 1}")
@@ -193,6 +194,7 @@ def bench_scale(scale: str, days: int, short_days: int, root: Path, max_events: 
         new_day = opening + dt.timedelta(days=held)
         link_days(master / "lake", data_dir / "lake", new_day, new_day)
         row[f"one_day_{label}"] = ecom(data_dir, "build")
+        row.setdefault("one_day", {})[held] = row[f"one_day_{label}"]
         shutil.rmtree(data_dir, ignore_errors=True)
 
     log(f"{scale}: pandas reference (funnel, RFM, cohorts)")
@@ -208,17 +210,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="small,medium")
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--short-days", type=int, default=30)
+    parser.add_argument("--short-days", type=int, default=30, help="short history (default 30 days)")
+    parser.add_argument(
+        "--history",
+        help="comma-separated days of history for the one-day refresh (default: --short-days and --days - 1)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     parser.add_argument("--pandas-max-events", type=int, default=20_000_000)
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
     args = parser.parse_args()
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-marts-"))
     root.mkdir(parents=True, exist_ok=True)
     log(f"working in {root}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    history = [int(h) for h in args.history.split(",")] if args.history else [args.short_days, args.days - 1]
+    if max(history) >= args.days:
+        parser.error(f"--history values must be below --days ({args.days})")
     rows = []
     try:
         for scale in args.scales.split(","):
-            rows.append(bench_scale(scale.strip(), args.days, args.short_days, root, args.pandas_max_events))
+            rows.append(bench_scale(scale.strip(), args.days, history, root, args.pandas_max_events))
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -227,19 +237,23 @@ def main() -> int:
     print(
         f"Marts over {args.days} days (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
+    refresh_heads = "".join(f" {'1 day @' + str(h) + 'd':>11}" for h in history)
     header = (
-        f"{'scale':<8} {'generate':>9} {'full build':>10} {'models dbt':>10} {'direct':>9} {'overhead':>8} "
-        f"{'1 day @' + str(args.short_days) + 'd':>10} {'1 day @' + str(args.days - 1) + 'd':>11} {'pandas':>9}"
+        f"{'scale':<8} {'generate':>9} {'full build':>10} {'models dbt':>10} {'direct':>9} {'overhead':>8}"
+        f"{refresh_heads} {'pandas':>9}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         overhead = r["models_dbt"] / r["models_direct"] if r["models_direct"] else float("nan")
+        r["overhead"] = overhead
+        refresh = "".join(f" {fmt(r['one_day'][h]):>11}" for h in history)
         print(
             f"{r['scale']:<8} {fmt(r['generate']):>9} {fmt(r['full_build']):>10} {fmt(r['models_dbt']):>10} "
-            f"{fmt(r['models_direct']):>9} {overhead:>7.2f}x {fmt(r['one_day_month']):>10} "
-            f"{fmt(r['one_day_year']):>11} {fmt(r['pandas']):>9}"
+            f"{fmt(r['models_direct']):>9} {overhead:>7.2f}x{refresh} {fmt(r['pandas']):>9}"
         )
+    if args.json:
+        args.json.write_text(json.dumps({"days": args.days, "history": history, "rows": rows}, indent=2))
     print()
     print(
         "full build = dbt build --full-refresh (models + unit and data tests); models dbt = dbt run --full-refresh;"

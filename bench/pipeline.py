@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -62,7 +63,7 @@ def bench_scale(scale: str, days: int, workers: int, keep: Path | None) -> dict:
     env = {**os.environ, "ECOM_DATA_DIR": str(data_dir), "ECOM_SCALE": scale}
     end = OPENING + dt.timedelta(days=days - 1)
     ecom = str(BIN / "ecom")
-    row = {"scale": scale, "days": days}
+    row = {"scale": scale, "days": days, "data_dir": str(data_dir) if keep else None}
     try:
         print(f"[{scale}] generating {days} days ({OPENING}..{end}) with {workers} worker(s)...", flush=True)
         row["generate_s"], row["generate_rss"] = run_measured(
@@ -115,10 +116,13 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="keep the generated data under this folder")
+    parser.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     args = parser.parse_args(argv)
     rows = [bench_scale(s, args.days, args.workers, args.keep) for s in (args.scale or ["small"])]
     table = format_table(rows)
     print(table)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
     return table
 
 

@@ -1,0 +1,224 @@
+"""`make bench`: run every benchmark in one go and write `bench/report.md` (tables) with PNG plots.
+
+    .venv/bin/python bench/report.py                    # small and medium, a year each (tens of minutes)
+    .venv/bin/python bench/report.py --scales small --days 120 --quick
+
+Every figure is measured in this one run, side by side, so that ratios hold on a noisy machine. Each benchmark
+script also runs on its own (see its --help); this script only orchestrates them and writes the report.
+Progress goes to stderr; nothing is timed inside the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def log(line: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+def run(script: str, *args: str) -> str:
+    """Run one benchmark script, streaming its progress (stderr) and returning its report (stdout)."""
+    log(f"{script} {' '.join(args)}")
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [PYTHON, str(BENCH / script), *args],
+        stdout=subprocess.PIPE,
+        stderr=sys.stderr,
+        text=True,
+        check=False,
+    )
+    log(f"{script} finished in {time.perf_counter() - started:.0f}s (exit {proc.returncode})")
+    if proc.returncode != 0:
+        return f"(failed with exit code {proc.returncode})\n{proc.stdout}"
+    return proc.stdout
+
+
+def block(text: str) -> str:
+    """Markdown tables pass through; anything else goes in a code block."""
+    text = text.strip()
+    if text.startswith("|"):
+        return text
+    return f"```\n{text}\n```"
+
+
+def plot_pipeline(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    scales = [r["scale"] for r in rows]
+    bottom = [0.0] * len(rows)
+    for phase in ("generate", "build", "publish"):
+        values = [r[f"{phase}_s"] for r in rows]
+        ax.barh(scales, values, left=bottom, label=phase)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_xlabel(f"seconds ({rows[0]['days']} days of data)")
+    ax.set_title("Pipeline by phase: generate, build, publish")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_refresh(marts: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for row in marts["rows"]:
+        history = sorted(int(h) for h in row["one_day"])
+        line = ax.plot(
+            history, [row["one_day"][str(h)] for h in history], marker="o", label=f"{row['scale']}: 1 day"
+        )
+        ax.axhline(
+            row["full_build"], linestyle="--", color=line[0].get_color(), label=f"{row['scale']}: full"
+        )
+    ax.set_xlabel("days of history already built")
+    ax.set_ylabel("seconds")
+    ax.set_title("One-day incremental refresh vs full refresh")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def headline(pipeline: list[dict], marts: dict, generator_out: str, serving_out: str, dags_out: str) -> str:
+    lines = ["| measure | result |", "|---|---|"]
+    for r in pipeline:
+        total = r["generate_s"] + r["build_s"] + r["publish_s"]
+        peak = max(r["generate_rss"], r["build_rss"], r["publish_rss"]) / 2**20
+        lines.append(
+            f"| pipeline over {r['days']} days, {r['scale']} ({r['events']:,} events) | {total:,.0f} s wall, "
+            f"peak RSS {peak:,.0f} MB |"
+        )
+    for pattern, label in (
+        (r"events: ours / DuckDB SQL = ([\d.]+x)", "generator events vs DuckDB SQL reference"),
+        (r"users: ours / Faker per-row = ([\d,.]+x)", "generator users vs per-row Faker"),
+    ):
+        match = re.search(pattern, generator_out)
+        if match:
+            lines.append(f"| {label} | {match.group(1)} |")
+    for row in marts.get("rows", []):
+        refresh = ", ".join(
+            f"{h} d: {row['one_day'][str(h)]:.1f} s" for h in sorted(int(h) for h in row["one_day"])
+        )
+        lines.append(
+            f"| one-day refresh, {row['scale']} (history {refresh}) | full refresh {row['full_build']:.1f} s |"
+        )
+        lines.append(f"| dbt overhead vs the same SQL in DuckDB, {row['scale']} | {row['overhead']:.2f}x |")
+    match = re.search(r"p50[^\n]*", serving_out)
+    if match:
+        lines.append(
+            f"| dashboard queries through PostgreSQL | see the serving table ({match.group(0).strip()}) |"
+        )
+    parse = re.findall(r"(ecommerce_\w+\.py)\D+([\d.]+)\s*s", dags_out)
+    if parse:
+        lines.append("| DAG parse (first) | " + ", ".join(f"{f}: {t} s" for f, t in parse[:2]) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scales", default="small,medium")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--out", type=Path, default=BENCH / "report.md")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run of the report")
+    args = parser.parse_args(argv)
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    work = Path(tempfile.mkdtemp(prefix="bench-report-", dir="/tmp"))
+    os.chmod(
+        work, 0o755
+    )  # the serving bench's PostgreSQL runs as the postgres user and must reach its data dir
+    started = dt.datetime.now(dt.UTC)
+    try:
+        generator_out = run("generator.py", "--scale", scales[-1], "--days", "2" if args.quick else "3")
+        pipeline_json = work / "pipeline.json"
+        pipeline_out = run(
+            "pipeline.py", *[x for s in scales for x in ("--scale", s)], "--days", str(args.days),
+            "--keep", str(work), "--json", str(pipeline_json),
+        )  # fmt: skip
+        pipeline = json.loads(pipeline_json.read_text()) if pipeline_json.exists() else []
+        history = sorted({min(30, args.days // 4), min(180, args.days // 2), args.days - 1})
+        marts_json = work / "marts.json"
+        marts_out = run(
+            "marts.py", "--scales", ",".join(scales), "--days", str(args.days),
+            "--history", ",".join(map(str, history)), "--json", str(marts_json),
+        )  # fmt: skip
+        marts = json.loads(marts_json.read_text()) if marts_json.exists() else {"rows": []}
+        dags_out = run("dags.py")
+        small = next((r["data_dir"] for r in pipeline if r["scale"] == scales[0]), None)
+        serving_args = ["--data-dir", small] if small else ["--scale", scales[0], "--days", str(args.days)]
+        if args.quick:
+            serving_args += ["--publishes", "2", "--repeats", "5"]
+        serving_out = run("serving.py", *serving_args)
+
+        figures = []
+        if pipeline:
+            plot_pipeline(pipeline, BENCH / "report_pipeline.png")
+            figures.append("![one-year pipeline by phase](report_pipeline.png)")
+        if marts["rows"]:
+            plot_refresh(marts, BENCH / "report_refresh.png")
+            figures.append("![one-day refresh vs history](report_refresh.png)")
+        load = os.getloadavg()
+        report = f"""# Benchmark report
+
+Measured {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count()} cores, Python
+{platform.python_version()}; load average at the end {load[0]:.1f}. Regenerate with `make bench`
+(`.venv/bin/python bench/report.py --help` for options). Every number below comes from this one run.
+
+## Headline
+
+{headline(pipeline, marts, generator_out, serving_out, dags_out)}
+
+{chr(10).join(figures)}
+
+## Generator throughput (`bench/generator.py`)
+
+{block(generator_out)}
+
+## One-year pipeline: generate, build, publish (`bench/pipeline.py`)
+
+{block(pipeline_out)}
+
+## Marts: full build, dbt overhead, one-day incremental refresh (`bench/marts.py`)
+
+{block(marts_out)}
+
+## DAG parse times (`bench/dags.py`)
+
+{block(dags_out)}
+
+## Publish and dashboard latency through PostgreSQL (`bench/serving.py`)
+
+{block(serving_out)}
+"""
+        args.out.write_text(report)
+        log(f"wrote {args.out}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
