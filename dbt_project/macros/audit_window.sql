@@ -14,12 +14,7 @@
     {%- if sessions is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set latest = run_query("select max(partition_date) from " ~ sessions).columns[0].values()[0] -%}
-    {%- if latest is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set latest_day = modules.datetime.date.fromisoformat((latest | string)[:10]) -%}
-    {{ return(earliest_rebuild_day(latest_day).isoformat()) }}
+    {{ return(rebuild_cutoff(sessions, "partition_date")) }}
 {% endmacro %}
 
 {#- dbt's hook for a generic test's `where` config, taught the `audit_window(column)` form. -#}

@@ -1,16 +1,20 @@
 {#-
     Incremental models rebuild every partition from `ecom__lookback_days` days before the newest partition they
-    already hold, or before the earliest lake day that changed since the last passing build, whichever is earlier
-    (see `earliest_rebuild_day`), so late-arriving, back-filled and re-generated days are all picked up. The cutoff is computed
-    at compile time and inlined as a literal: DuckDB then prunes the lake's hive partitions and reads only the
-    files of the window, which keeps a one-day refresh as cheap at a year of history as at a month.
+    already hold, or before the earliest lake day that changed since the last passing build, whichever is
+    earlier (see `earliest_rebuild_day`), so late-arriving, back-filled and re-generated days are all picked up.
+    The cutoff is computed at compile time and inlined as a literal: DuckDB then prunes the lake's hive partitions
+    and reads only the files of the window, which keeps a one-day refresh as cheap at a year as at a month.
 -#}
 {% macro lookback_cutoff(this_column) %}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set result = run_query("select max(" ~ this_column ~ ") from " ~ this) -%}
-    {%- set latest = result.columns[0].values()[0] -%}
+    {{ return(rebuild_cutoff(this, this_column)) }}
+{% endmacro %}
+
+{#- The rebuild cutoff (ISO date) for `relation`, from the newest `column` it holds; none when it is empty. -#}
+{% macro rebuild_cutoff(relation, column) %}
+    {%- set latest = run_query("select max(" ~ column ~ ") from " ~ relation).columns[0].values()[0] -%}
     {%- if latest is none -%}
         {{ return(none) }}
     {%- endif -%}
