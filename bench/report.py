@@ -125,14 +125,17 @@ def headline(pipeline: list[dict], marts: dict, generator_out: str, serving_out:
             f"| one-day refresh, {row['scale']} (history {refresh}) | full refresh {row['full_build']:.1f} s |"
         )
         lines.append(f"| dbt overhead vs the same SQL in DuckDB, {row['scale']} | {row['overhead']:.2f}x |")
-    match = re.search(r"p50[^\n]*", serving_out)
+    match = re.search(r"publish to PostgreSQL, median \| ([\d.]+)", serving_out)
+    if match:
+        lines.append(f"| publish to PostgreSQL (median) | {match.group(1)} s |")
+    match = re.search(r"\*\*all queries\*\* \| \*\*([\d.]+)\*\* \| \*\*([\d.]+)\*\*", serving_out)
     if match:
         lines.append(
-            f"| dashboard queries through PostgreSQL | see the serving table ({match.group(0).strip()}) |"
+            f"| dashboard queries through PostgreSQL | p50 {match.group(1)} ms, p95 {match.group(2)} ms |"
         )
-    parse = re.findall(r"(ecommerce_\w+\.py)\D+([\d.]+)\s*s", dags_out)
+    parse = re.findall(r"(ecommerce_\w+\.py)\s+\d+\s+([\d.]+)s", dags_out)
     if parse:
-        lines.append("| DAG parse (first) | " + ", ".join(f"{f}: {t} s" for f, t in parse[:2]) + " |")
+        lines.append("| DAG parse, first parse | " + ", ".join(f"{f}: {t} s" for f, t in parse) + " |")
     return "\n".join(lines)
 
 
