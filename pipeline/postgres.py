@@ -261,7 +261,7 @@ def admin_conninfo(settings: Settings, dbname: str | None = None) -> str:
     else:
         params = {
             "host": "127.0.0.1",
-            "port": settings.bi_port,
+            "port": local_port(settings),
             "user": ADMIN_ROLE,
             "password": admin_password(settings),
         }
@@ -270,6 +270,11 @@ def admin_conninfo(settings: Settings, dbname: str | None = None) -> str:
     if dbname:
         params["dbname"] = dbname
     return make_conninfo(**params)
+
+
+def local_port(settings: Settings) -> int:
+    """The port the local server runs on (it may have been started with another ECOM_BI_PORT), else the setting."""
+    return LocalCluster.for_settings(settings).running_port() or settings.bi_port
 
 
 def reader_url(settings: Settings, password: str | None = None) -> str:
@@ -282,7 +287,7 @@ def reader_url(settings: Settings, password: str | None = None) -> str:
         params = conninfo_to_dict(settings.bi_dsn)
         host, port = params.get("host", "127.0.0.1"), params.get("port", 5432)
     else:
-        host, port = "127.0.0.1", settings.bi_port
+        host, port = "127.0.0.1", local_port(settings)
     secret = reader_password(settings) if password is None else password
     return f"postgresql://{READER_ROLE}:{quote(secret, safe='')}@{host}:{port}/{BI_DATABASE}"
 

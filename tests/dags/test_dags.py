@@ -219,7 +219,10 @@ def test_failing_dbt_test_publishes_nothing_and_logs_the_rows(dagbag, refreshed,
 
     assert run.state == "failed"
     ti = {t.task_id: t.state for t in run.get_task_instances()}
-    assert ti["dbt.lake_orders.test"] == "failed"
+    # The failing source test's task is red: failed itself, or upstream_failed when the task of its source
+    # reported the failure first (the order in which the node tasks read the finished build is not fixed).
+    assert ti["dbt.lake_orders.test"] in {"failed", "upstream_failed"}
+    assert "failed" in {ti["dbt.lake_orders.test"], ti.get("dbt.lake_orders.source")}
     assert ti["mark_failed"] == "success"
     assert ti["publish"] == "upstream_failed"
     assert publication(publish_db) == before_id and marts(publish_db) == before
