@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint unit bench clean clean-data manifest airflow docs
+.PHONY: help install demo test lint unit bench clean clean-data manifest airflow docs test-fast system-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,8 +33,29 @@ lint: install ## ruff and sqlfluff (dbt templater)
 	$(BIN)/ruff format --check .
 	cd dbt_project && ECOM_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models --disable-progress-bar
 
-unit: install manifest ## pytest (unit, end-to-end, DAG and dbt tests)
+unit: install manifest ## pytest: the whole suite (unit, end-to-end, DAG, dbt, PostgreSQL, browser tests)
 	$(BIN)/pytest
+
+test-fast: install manifest ## the unit-level tests only: no servers, browsers or built runs (~1-2 min)
+	$(BIN)/pytest -m "not slow and not integration"
+
+# Debian packages of the browser, PostgreSQL and compose tests. `make test` never installs them itself (that
+# needs root and changes the machine): without them those tests are skipped, each kind with one line.
+SYSTEM_PACKAGES := chromium postgresql docker-compose
+
+system-deps: ## install the Debian packages the browser, PostgreSQL and compose tests need (root + apt-get)
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| command -v google-chrome >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+		|| missing="$$missing postgresql"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -z "$$missing" ]; then echo "==> system packages present: $(SYSTEM_PACKAGES)"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make system-deps: needs root and apt-get; run: sudo apt-get install$$missing" >&2; exit 1; fi; \
+	echo "==> installing system packages:$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
 
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune \

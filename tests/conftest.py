@@ -1,9 +1,18 @@
-"""Shared fixtures. Every test points the pipeline at its own temporary ECOM_DATA_DIR."""
+"""Shared fixtures. Every test points the pipeline at its own temporary ECOM_DATA_DIR.
+
+System packages: the browser, PostgreSQL and compose tests ask for `chromium_path`, `postgres_bin` or
+`docker_compose`. Where the package is missing they are skipped with one line naming what to install, before
+any other fixture of theirs runs; with ECOM_REQUIRE_SYSTEM_TESTS=1 (CI) the same line fails them instead.
+
+Markers are applied here, from what a test uses, so that `make test-fast` (`-m "not slow and not integration"`)
+stays the unit-level lane: `integration` for a real server or browser, `slow` for a generated and built run.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +24,17 @@ BIN = Path(sys.executable).parent
 TINY_START = dt.date(2025, 9, 1)
 TINY_END = dt.date(2025, 9, 14)
 
+# Read before pytest_configure clears every ECOM_* variable from the tests' environment.
+TEST_ENV = ("ECOM_CHROMIUM", "ECOM_POSTGRES_BIN", "ECOM_REQUIRE_SYSTEM_TESTS")
+test_env: dict[str, str] = {}
+
+# fixture -> marker: whatever needs one of these fixtures (directly or through another fixture) gets the marker
+INTEGRATION_FIXTURES = {"chromium_path", "postgres_bin", "bi_server", "airflow"}
+SLOW_FIXTURES = {"tiny_run", "small_build", "airflow_db"}  # airflow_db: DAGs run in-process by dag.test()
+
 
 def pytest_configure(config):
+    test_env.update({name: os.environ[name] for name in TEST_ENV if os.environ.get(name)})
     # Airflow reads its home once, at first import: point it at a throwaway folder before any test imports it.
     home = Path(config._tmp_path_factory.getbasetemp() if hasattr(config, "_tmp_path_factory") else "/tmp")
     os.environ.setdefault("AIRFLOW_HOME", str(home / f"airflow-home-{os.getpid()}"))
@@ -46,3 +64,90 @@ def tiny_run(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("tiny-run")
     ecom("run", "--scale", "tiny", "--start", str(TINY_START), "--end", str(TINY_END), data_dir=data_dir)
     return data_dir
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(item.fixturenames)
+        if used & INTEGRATION_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        if used & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
+
+# ------------------------------------------------------------------------------------ system packages
+
+
+def find_chromium() -> tuple[str | None, str]:
+    """(path or None, where it was looked for)."""
+    configured = test_env.get("ECOM_CHROMIUM")
+    if configured:
+        found = configured if os.access(configured, os.X_OK) and Path(configured).is_file() else None
+        return found, f"ECOM_CHROMIUM={configured}"
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found, "PATH"
+    return None, "PATH"
+
+
+def find_postgres_bin() -> tuple[Path | None, str]:
+    """The directory of the PostgreSQL server binaries the project itself would use (or ECOM_POSTGRES_BIN)."""
+    configured = test_env.get("ECOM_POSTGRES_BIN")
+    if configured:
+        found = Path(configured) if (Path(configured) / "initdb").is_file() else None
+        return found, f"ECOM_POSTGRES_BIN={configured}"
+    from pipeline.postgres import postgres_bin_dir
+
+    try:
+        return postgres_bin_dir(), "the project's lookup"
+    except Exception:  # the project's own one-line error: binaries not installed
+        return None, "/usr/lib/postgresql/*/bin and PATH"
+
+
+SYSTEM_REQUIREMENTS = {
+    # fixture: (what, finder, Debian package)
+    "chromium_path": ("Chromium", find_chromium, "chromium"),
+    "postgres_bin": ("PostgreSQL server binaries", find_postgres_bin, "postgresql"),
+    "docker_compose": ("docker-compose", lambda: (shutil.which("docker-compose"), "PATH"), "docker-compose"),
+}
+
+
+def require_system(fixture: str):
+    """The found path, else skip (or fail, under ECOM_REQUIRE_SYSTEM_TESTS=1) with what to install."""
+    what, finder, package = SYSTEM_REQUIREMENTS[fixture]
+    found, where = finder()
+    if found:
+        return found
+    message = (
+        f"{what} not found ({where}): install it with `apt-get install {package}` "
+        "(or `make system-deps` as root)"
+    )
+    if test_env.get("ECOM_REQUIRE_SYSTEM_TESTS") == "1":
+        pytest.fail(f"{message}; ECOM_REQUIRE_SYSTEM_TESTS=1 forbids skipping it", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Check before any fixture runs: no tiny run gets built for a browser test that is skipped anyway.
+    for fixture in SYSTEM_REQUIREMENTS:
+        if fixture in item.fixturenames:
+            require_system(fixture)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """A Chromium binary: ECOM_CHROMIUM, else chromium / chromium-browser / google-chrome on PATH."""
+    return require_system("chromium_path")
+
+
+@pytest.fixture(scope="session")
+def postgres_bin() -> Path:
+    """The directory holding initdb, pg_ctl and postgres (Debian keeps it off PATH)."""
+    return require_system("postgres_bin")
+
+
+@pytest.fixture(scope="session")
+def docker_compose() -> str:
+    """The docker-compose binary (validating the compose file needs no Docker engine)."""
+    return require_system("docker_compose")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -14,9 +13,7 @@ from tests.conftest import REPO
 COMPOSE = REPO / "docker-compose.yml"
 SECRETS = {"AIRFLOW_DB_PASSWORD": "db-test", "AIRFLOW_JWT_SECRET": "jwt-test", "ECOM_BI_PASSWORD": "bi-test"}
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("docker-compose") is None, reason="docker-compose is not installed"
-)
+pytestmark = pytest.mark.usefixtures("docker_compose")
 
 
 def compose_config(env: dict) -> subprocess.CompletedProcess:

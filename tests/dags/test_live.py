@@ -172,12 +172,12 @@ def test_rest_trigger_generates_a_day_and_the_asset_triggered_refresh_publishes_
     assert sum(1 for t in states if t.startswith("dbt.") and t.endswith(".test")) >= 5
 
 
-def test_browser_login_sees_both_dags_and_triggers_a_run_from_the_form(airflow):
+def test_browser_login_sees_both_dags_and_triggers_a_run_from_the_form(airflow, chromium_path):
     from playwright.sync_api import expect, sync_playwright
 
     api, data, _ = airflow
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(api.base + "/")

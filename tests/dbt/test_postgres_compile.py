@@ -16,13 +16,7 @@ import pytest
 from pipeline.dbt import dbt_executable
 from tests.conftest import REPO
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not (PG_BIN / "initdb").exists(), reason="PostgreSQL 15 server binaries not installed"
-    ),
-]
+pytestmark = pytest.mark.integration
 
 
 def free_port() -> int:
@@ -36,7 +30,7 @@ def as_postgres(*cmd: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def postgres_port():
+def postgres_port(postgres_bin):
     root = Path(tempfile.mkdtemp(prefix="ecom-dbt-pg-", dir="/tmp"))
     pgdata = root / "pgdata"
     if os.geteuid() == 0:
@@ -44,15 +38,15 @@ def postgres_port():
     port = free_port()
     run = lambda *cmd: subprocess.run(as_postgres(*cmd), check=True, capture_output=True, text=True)  # noqa: E731
     try:
-        run(str(PG_BIN / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        run(str(postgres_bin / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         run(
-            str(PG_BIN / "pg_ctl"), "-D", str(pgdata), "-l", str(root / "log"), "-w", "-o",
+            str(postgres_bin / "pg_ctl"), "-D", str(pgdata), "-l", str(root / "log"), "-w", "-o",
             f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start",
         )  # fmt: skip
-        run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ecommerce")
+        run(str(postgres_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ecommerce")
         yield port
     finally:
-        subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"),
+        subprocess.run(as_postgres(str(postgres_bin / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"),
                        capture_output=True, check=False)  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
 

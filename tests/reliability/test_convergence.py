@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import ecom
 from tests.reliability.conftest import lake_digest, published_marts
 
+pytestmark = pytest.mark.slow  # tiny runs generated, built and published
+
 START = dt.date(2025, 9, 1)
 DAYS = [START + dt.timedelta(days=i) for i in range(8)]
 END = DAYS[-1]

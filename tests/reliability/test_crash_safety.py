@@ -19,6 +19,8 @@ import pytest
 from tests.conftest import BIN, ecom
 from tests.reliability.conftest import lake_digest, published_build_id, published_marts
 
+pytestmark = pytest.mark.slow  # tiny runs generated, built and published
+
 START, END = dt.date(2025, 9, 1), dt.date(2025, 9, 7)
 ROUNDS = int(os.environ.get("ECOM_CRASH_ROUNDS", "4"))
 

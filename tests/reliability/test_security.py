@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import psutil
@@ -24,7 +23,7 @@ def test_local_postgres_listens_on_loopback_only(bi_server):  # noqa: F811
     assert set(listening) == {"127.0.0.1"}
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
+@pytest.mark.usefixtures("docker_compose")
 def test_compose_publishes_ports_on_loopback_by_default():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ECOM_", "AIRFLOW"))}
     env |= {"AIRFLOW_DB_PASSWORD": "x", "AIRFLOW_JWT_SECRET": "x", "ECOM_BI_PASSWORD": "x"}

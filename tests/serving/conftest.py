@@ -51,7 +51,7 @@ class BiServer:
 
 
 @pytest.fixture(scope="session")
-def bi_server():
+def bi_server(postgres_bin):
     data_dir = reachable_tmp_dir("ecom-bi-server-")
     port = free_port()
     env = {"ECOM_BI_PORT": str(port)}

@@ -72,11 +72,11 @@ def start_dashboard(env: dict) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -176,6 +176,7 @@ def test_serving_again_republishes_and_drops_the_old_version(bi_server):
     assert report["bi"]["server"] == f"running on 127.0.0.1:{bi_server.port}"
 
 
+@pytest.mark.usefixtures("postgres_bin")
 def test_serve_lifecycle_and_its_one_line_errors(data_dir):
     port = free_port()
     env = {"ECOM_BI_PORT": str(port)}
