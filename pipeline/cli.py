@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -150,6 +151,27 @@ def echo(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+_GENERATED = re.compile(r"\s*generated (\d+)/(\d+) days")
+
+
+def _every_tenth(echo):
+    """Let through the generator's progress lines only at each tenth of the days (and the last one)."""
+    reported = -1
+
+    def filtered(line: str) -> None:
+        nonlocal reported
+        match = _GENERATED.match(line)
+        if match:
+            done, total = int(match.group(1)), int(match.group(2))
+            tenth = done * 10 // max(total, 1)
+            if tenth <= reported and done != total:
+                return
+            reported = tenth
+        echo(line)
+
+    return filtered
+
+
 def cmd_generate(settings: Settings, fill_history: bool = False) -> int:
     from generator.lake import check_writable
     from generator.run import date_range, generate_window
@@ -168,9 +190,13 @@ def cmd_generate(settings: Settings, fill_history: bool = False) -> int:
                 f"{settings.opening_date} ({compact_ranges(history)})"
             )
             generate_window(
-                dataclasses.replace(cfg, inject=()), settings.lake_dir, history, settings.workers, echo
+                dataclasses.replace(cfg, inject=()),
+                settings.lake_dir,
+                history,
+                settings.workers,
+                _every_tenth(echo),
             )
-    generate_window(cfg, settings.lake_dir, days, workers=settings.workers, echo=echo)
+    generate_window(cfg, settings.lake_dir, days, workers=settings.workers, echo=_every_tenth(echo))
     missing = missing_days(settings)
     if missing:
         echo(

@@ -49,5 +49,7 @@ def as_ecom_error(exc: BaseException) -> EcomError | None:
     if isinstance(exc, ConfigError):  # the generator's bad input, and errors that still subclass it
         return BadInput(str(exc))
     if isinstance(exc, KeyboardInterrupt):
-        return Interrupted("interrupted; completed partitions are kept, a re-run finishes the rest")
+        return Interrupted(
+            "interrupted; what completed is kept (whole days, a passing build), a re-run finishes the rest"
+        )
     return None
