@@ -23,8 +23,8 @@ $(STAMP): requirements.lock pyproject.toml
 	@echo "==> $(VENV) is ready: $$($(BIN)/ecom --version)"
 
 demo: install ## generate, build, test and publish the demo window, then print a summary
-	$(BIN)/ecom run
-	$(BIN)/ecom summary
+	@$(BIN)/ecom run
+	@$(BIN)/ecom summary
 
 test: install lint unit ## lint + the whole test suite
 
@@ -68,12 +68,13 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 		../$(BIN)/dbt parse --profiles-dir . --quiet
 	@touch $@
 
-airflow: install manifest ## Airflow standalone on http://localhost:8080 with this project's DAGs (airflow/home)
+airflow: install manifest ## Airflow standalone on http://localhost:8080 (ECOM_AIRFLOW_PORT) with this project's DAGs
 	airflow/standalone.sh
 
-docs: install ## dbt docs (models, columns, lineage, exposures) into $$ECOM_DATA_DIR/dbt/target (default data/)
-	$(BIN)/python -c "from pipeline.dbt import generate_docs; from pipeline.settings import Settings; \
-	print(f'dbt docs: {generate_docs(Settings.load()) / \"index.html\"}  (serve: .venv/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project --target-path <that folder>)')"
+docs: install ## dbt docs (models, columns, lineage, exposures) into ECOM_DATA_DIR/dbt/target (default data/)
+	@$(BIN)/python -c "from pipeline.dbt import generate_docs; from pipeline.settings import Settings; \
+	target = generate_docs(Settings.load()); print(f'dbt docs: {target / \"index.html\"}'); \
+	print(f'serve them: .venv/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project --target-path {target}')"
 
 .PHONY: bi bi-stop dashboard
 DASHBOARD_ADDRESS ?= 127.0.0.1

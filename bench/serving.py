@@ -14,7 +14,6 @@ other work on the machine inflates the numbers.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -131,7 +130,7 @@ def bench(data_dir: Path, env: dict, args) -> int:
         "filtered": Filters(max(first, last - dt.timedelta(days=29)), last, (channels[0],), (devices[0],)),
     }
     duck = measure(dashboard_queries(settings, *filters.values()), filters, args.repeats)
-    pg_settings = dataclasses.replace(settings, dashboard_dsn=reader)
+    pg_settings = settings.model_copy(update={"dashboard_dsn": reader})
     pg = measure(dashboard_queries(pg_settings, *filters.values()), filters, args.repeats)
 
     print()

@@ -19,8 +19,6 @@ refresh and keep the published marts as they were.
 
 from __future__ import annotations
 
-import os
-
 import pendulum
 from airflow.sdk import Param, dag, task
 
@@ -31,16 +29,14 @@ from pipeline.settings import Settings
 settings = Settings.load()
 opening = settings.opening_date
 # Operations knobs of a deployment (the data itself only depends on the Settings): `none` makes the DAG run
-# on demand only, and catchup off schedules no past day.
-schedule = os.environ.get("ECOM_AIRFLOW_SCHEDULE", "@daily").strip()
-catchup = os.environ.get("ECOM_AIRFLOW_CATCHUP", "true").strip().lower() not in ("0", "false", "no", "off")
+# on demand only, and catchup off schedules no past day (ECOM_AIRFLOW_SCHEDULE, ECOM_AIRFLOW_CATCHUP).
 
 
 @dag(
     dag_id="ecommerce_generate_daily",
-    schedule=None if schedule.lower() == "none" else schedule,
+    schedule=settings.airflow_dag_schedule,
     start_date=pendulum.datetime(opening.year, opening.month, opening.day, tz="UTC"),
-    catchup=catchup,
+    catchup=settings.airflow_catchup,
     # Days are independent, so a backfill may generate a few at once; more would only queue on two cores.
     max_active_runs=4,
     doc_md=__doc__,

@@ -1,26 +1,34 @@
 """`ecom`: the one front door to generate, build, publish, inspect and serve the marts.
 
-Exit codes: 0 success, 1 the pipeline ran and failed (e.g. a dbt test), 2 bad input (nothing was written).
+Exit codes: 0 success, 1 the pipeline ran and failed (e.g. a dbt test), 2 bad input (nothing was written),
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
+import os
+import re
+import signal
 import sys
 from collections.abc import Sequence
 
 from generator.config import FAULT_KINDS, SCALES, ConfigError
 from pipeline import __version__
+from pipeline.errors import BadInput, as_ecom_error
 from pipeline.settings import Settings, parse_date, parse_int
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `ecom status | head -1` would report had Python not caught it
 
 
-class UsageError(Exception):
+class UsageError(BadInput):
     """Raised instead of argparse's two-line usage dump, so the CLI prints one clear line."""
+
+    def line(self) -> str:
+        return str(self)  # already starts with the program name
 
 
 class Parser(argparse.ArgumentParser):
@@ -72,6 +80,29 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
 def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     p.add_argument("--select", help="dbt node selection, e.g. 'dm_kpi_daily+' (default: everything)")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse at once when another build is running, instead of waiting for it",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="stream dbt's whole output (default: a progress line per tenth of the nodes, the log in a file)",
+    )
+
+
+COMMANDS = {
+    "generate": "Write synthetic days to the lake (one partition per table per day; a day is replaced whole).",
+    "build": "dbt build (models, unit tests, data tests) into build.duckdb; refuses a lake with missing days.",
+    "publish": "Publish a passing build to ecommerce.duckdb, atomically (and to PostgreSQL when configured).",
+    "run": "Generate, build and publish a window (default: the demo), filling missing history first.",
+    "status": "Lake days and gaps, the last build (passed, failed, running or interrupted), what is published.",
+    "summary": "Headline numbers from the published marts, and where to go next.",
+    "serve": "Serve the published marts over PostgreSQL for BI tools (starts a local server unless "
+    "ECOM_BI_DSN names one); prints the bi_reader URL.",
+}
 
 
 def build_parser() -> Parser:
@@ -82,38 +113,23 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-
-    p = sub.add_parser(
-        "generate", help="write synthetic days to the lake", description="Write days to the lake."
-    )
-    _add_window(p, required=True)
-    _add_generation(p)
-
-    p = sub.add_parser("build", help="dbt build (models + tests) into build.duckdb")
-    _add_build(p)
-
-    sub.add_parser("publish", help="publish a passing build to ecommerce.duckdb, atomically")
-
-    p = sub.add_parser("run", help="generate + build + publish a window (default: the demo)")
-    _add_window(p, required=False)
-    _add_generation(p)
-    _add_build(p)
-
-    p = sub.add_parser("status", help="lake days, gaps, last build and publish")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-
-    sub.add_parser("summary", help="headline numbers from the published marts")
-
-    p = sub.add_parser(
-        "serve",
-        help="serve the published marts over PostgreSQL for BI tools (starts a local server unless ECOM_BI_DSN)",
-    )
-    p.add_argument("--stop", action="store_true", help="stop the local PostgreSQL server")
+    parsers = {
+        name: sub.add_parser(name, help=text[0].lower() + text[1:].rstrip("."), description=text)
+        for name, text in COMMANDS.items()
+    }
+    _add_window(parsers["generate"], required=True)
+    _add_generation(parsers["generate"])
+    _add_build(parsers["build"])
+    _add_window(parsers["run"], required=False)
+    _add_generation(parsers["run"])
+    _add_build(parsers["run"])
+    parsers["status"].add_argument("--json", action="store_true", help="machine-readable output")
+    parsers["serve"].add_argument("--stop", action="store_true", help="stop the local PostgreSQL server")
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load(
+    settings = Settings.load(
         data_dir=args.data_dir,
         scale=getattr(args, "scale", None),
         seed=getattr(args, "seed", None),
@@ -123,39 +139,103 @@ def _settings(args: argparse.Namespace) -> Settings:
         end=getattr(args, "end", None),
         inject=getattr(args, "inject", None),
     )
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise BadInput(
+            f"cannot write to {settings.data_dir}: it is a file, not a directory "
+            "(point ECOM_DATA_DIR or --data-dir at a folder; it is created when missing)"
+        )
+    return settings
 
 
 def echo(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def cmd_generate(settings: Settings) -> int:
+_GENERATED = re.compile(r"\s*generated (\d+)/(\d+) days")
+
+
+def _every_tenth(echo):
+    """Let through the generator's progress lines only at each tenth of the days (and the last one)."""
+    reported = -1
+
+    def filtered(line: str) -> None:
+        nonlocal reported
+        match = _GENERATED.match(line)
+        if match:
+            done, total = int(match.group(1)), int(match.group(2))
+            tenth = done * 10 // max(total, 1)
+            if tenth <= reported and done != total:
+                return
+            reported = tenth
+        echo(line)
+
+    return filtered
+
+
+def cmd_generate(settings: Settings, fill_history: bool = False) -> int:
     from generator.lake import check_writable
     from generator.run import date_range, generate_window
+    from pipeline.lakecheck import compact_ranges, generate_command, missing_days
 
     cfg = settings.generator_config()
     days = date_range(settings.start, settings.end)
     for day in days:
         cfg.check_day(day)
     check_writable(settings.lake_dir)
-    generate_window(cfg, settings.lake_dir, days, workers=settings.workers, echo=echo)
+    if fill_history:
+        history = [d for d in missing_days(settings, until=settings.start) if d < settings.start]
+        if history:
+            echo(
+                f"filling the lake's history first: {len(history)} day(s) missing since the opening date "
+                f"{settings.opening_date} ({compact_ranges(history)})"
+            )
+            generate_window(
+                dataclasses.replace(cfg, inject=()),
+                settings.lake_dir,
+                history,
+                settings.workers,
+                _every_tenth(echo),
+            )
+    generate_window(cfg, settings.lake_dir, days, workers=settings.workers, echo=_every_tenth(echo))
+    missing = missing_days(settings)
+    if missing:
+        echo(
+            f"note: the lake misses {len(missing)} day(s) since the opening date ({compact_ranges(missing)}); "
+            f"`ecom build` refuses until `{generate_command(settings, missing[0], missing[-1])}` fills them"
+        )
     return 0
 
 
-def cmd_build(settings: Settings, full_refresh: bool, select: str | None) -> int:
+def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
     from generator.lake import check_writable
+    from pipeline.lakecheck import check_lake_for_build
     from pipeline.warehouse import build
 
+    check_lake_for_build(settings)
     check_writable(settings.warehouse_dir)
-    echo(f"building marts into {settings.build_db}" + (" (full refresh)" if full_refresh else ""))
-    result = build(settings, full_refresh=full_refresh, select=select)
+    log_file = None if args.verbose else settings.build_log
+    echo(
+        f"building marts into {settings.build_db}"
+        + (" (full refresh)" if args.full_refresh else "")
+        + (f"; dbt's log: {log_file}" if log_file else "")
+    )
+    result = build(
+        settings,
+        full_refresh=args.full_refresh,
+        select=args.select,
+        wait=not args.no_wait,
+        echo=echo,
+        log_file=log_file,
+    )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.outcome.counts.items()))
     if not result.outcome.success:
         echo(
             f"build {result.build_id} FAILED after {result.seconds:.1f}s ({counts}); nothing will be published:"
         )
         echo(result.outcome.describe_failures())
-        return EXIT_FAILED
+        if log_file:
+            echo(f"dbt's full log: {log_file}")
+        return 1
     echo(f"build {result.build_id} passed in {result.seconds:.1f}s ({counts})")
     return 0
 
@@ -163,7 +243,7 @@ def cmd_build(settings: Settings, full_refresh: bool, select: str | None) -> int
 def cmd_publish(settings: Settings) -> int:
     from pipeline.warehouse import publish
 
-    result = publish(settings)
+    result = publish(settings, echo=echo)
     rows = sum(result.tables.values())
     echo(
         f"published build {result.build_id} to {result.path}: "
@@ -180,12 +260,17 @@ def cmd_publish(settings: Settings) -> int:
     return 0
 
 
-def cmd_run(settings: Settings, full_refresh: bool, select: str | None) -> int:
-    code = cmd_generate(settings)
-    if code == 0:
-        code = cmd_build(settings, full_refresh, select)
-    if code == 0:
-        code = cmd_publish(settings)
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from pipeline.buildlock import build_lock
+
+    code = cmd_generate(settings, fill_history=True)
+    if code:
+        return code
+    # One lock across build and publish: no other build can replace this one before it is published.
+    with build_lock(settings, wait=not args.no_wait, echo=echo):
+        code = cmd_build(settings, args)
+        if code == 0:
+            code = cmd_publish(settings)
     return code
 
 
@@ -235,38 +320,46 @@ def cmd_serve(settings: Settings, stop: bool) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        settings = _settings(args)
-        if args.command == "generate":
-            return cmd_generate(settings)
-        if args.command == "build":
-            return cmd_build(settings, args.full_refresh, args.select)
-        if args.command == "publish":
-            return cmd_publish(settings)
-        if args.command == "run":
-            return cmd_run(settings, args.full_refresh, args.select)
-        if args.command == "status":
-            return cmd_status(settings, args.json)
-        if args.command == "summary":
-            return cmd_summary(settings)
-        if args.command == "serve":
-            return cmd_serve(settings, args.stop)
-    except UsageError as exc:
-        echo(str(exc))
-        return EXIT_USAGE
-    except ConfigError as exc:
-        from pipeline.warehouse import PublishRefused
+def _dispatch(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    if args.command == "generate":
+        return cmd_generate(settings)
+    if args.command == "build":
+        return cmd_build(settings, args)
+    if args.command == "publish":
+        return cmd_publish(settings)
+    if args.command == "run":
+        return cmd_run(settings, args)
+    if args.command == "status":
+        return cmd_status(settings, args.json)
+    if args.command == "summary":
+        return cmd_summary(settings)
+    if args.command == "serve":
+        return cmd_serve(settings, args.stop)
+    raise UsageError(f"ecom: unknown command {args.command!r}")
 
-        echo(f"ecom: {exc}")
-        return EXIT_FAILED if isinstance(exc, PublishRefused) else EXIT_USAGE
-    except KeyboardInterrupt:
-        echo("ecom: interrupted; completed partitions are kept, a re-run finishes the rest")
-        return 130
-    echo(f"ecom: unknown command {args.command!r}")
-    return EXIT_USAGE
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: recorded, one line, exit 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe must fail here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # `ecom status | head -1`: the reader has gone, which is not an error of ours; say nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except (Exception, KeyboardInterrupt) as exc:
+        error = as_ecom_error(exc)
+        if error is None:
+            raise  # a bug: the traceback is what a maintainer needs
+        echo(error.line())
+        return error.exit_code
 
 
 if __name__ == "__main__":

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.errors import Interrupted, PipelineFailed
 from pipeline.settings import Settings
 
 
@@ -35,7 +40,7 @@ class DbtOutcome:
         for f in self.failures:
             rows = f" ({f.failures} failing rows)" if f.failures else ""
             lines.append(f"{f.status.upper()} {f.node}{rows}: {f.message}")
-        return "\n".join(lines) or "dbt reported a failure without a failing node; see the dbt log above"
+        return "\n".join(lines) or "dbt reported a failure without a failing node; see the dbt log"
 
 
 def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
@@ -59,8 +64,47 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
-def run_dbt(settings: Settings, command: str, *extra: str, quiet: bool = False) -> DbtOutcome:
+_PROGRESS = re.compile(r"^\S*\s+(\d+) of (\d+) (OK|PASS|FAIL|ERROR|WARN|SKIP|NO-OP)\b")
+_GRACE_SECONDS = 30  # how long an interrupted dbt may take to cancel its queries before it is killed
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """For the dbt child: SIGTERM when the parent dies (even by SIGKILL), so no orphan keeps build.duckdb.
+
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere an orphaned dbt finishes on its own. libc is loaded here, in
+    the parent: the returned function runs between fork and exec, where importing is unsafe.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)
+
+
+def _colour_env(to_tty: bool) -> dict[str, str]:
+    # dbt's ANSI colours belong on a terminal only: never in a file or a pipe (its own dbt.log included).
+    env = {"DBT_USE_COLORS_FILE": "false"}
+    if not to_tty:
+        env["DBT_USE_COLORS"] = "false"
+    return env
+
+
+def run_dbt(
+    settings: Settings,
+    command: str,
+    *extra: str,
+    quiet: bool = False,
+    log_file: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DbtOutcome:
     """Run `dbt command` in a child process and summarise its run_results.json (never raises for failures).
+
+    dbt's console output goes to stderr, or, with `log_file`, to that file while `progress` gets a line every
+    tenth of the nodes. Ctrl-C (or SIGTERM) stops dbt and raises `Interrupted`.
 
     A child process, not dbtRunner in-process: dbt-duckdb keeps its DuckDB instance open for the life of the
     process, which would block the publish step (and an analyst's reader) until the process exits.
@@ -69,15 +113,43 @@ def run_dbt(settings: Settings, command: str, *extra: str, quiet: bool = False) 
     args = [dbt_executable(), *(["--quiet"] if quiet else []), *dbt_args(settings, command, *extra)]
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(args, env=env, stdout=sys.stderr, stderr=sys.stderr, check=False)
+    to_tty = log_file is None and sys.stderr.isatty()
+    env = {
+        **os.environ,
+        **settings.dbt_env(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **_colour_env(to_tty),
+    }
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+    sink = open(log_file, "w") if log_file is not None else None  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE if sink else sys.stderr,
+        stderr=subprocess.STDOUT if sink else sys.stderr,
+        text=True,
+        errors="replace",
+        preexec_fn=_parent_death_signal(),
+    )
+    try:
+        if sink is not None:
+            _follow(proc, sink, progress)
+        proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc)
+        raise Interrupted(f"dbt {command} was interrupted") from None
+    finally:
+        if sink is not None:
+            sink.close()
     try:
         results = json.loads(results_path.read_text())["results"]
     except (FileNotFoundError, KeyError, json.JSONDecodeError):
         if proc.returncode == 0:
             return DbtOutcome(True)
+        where = f" (see {log_file})" if log_file else ""
         return DbtOutcome(
-            False, error=f"dbt {command} exited with code {proc.returncode} before running any node"
+            False, error=f"dbt {command} exited with code {proc.returncode} before running any node{where}"
         )
     counts: dict[str, int] = {}
     failures = []
@@ -96,12 +168,53 @@ def run_dbt(settings: Settings, command: str, *extra: str, quiet: bool = False) 
     return DbtOutcome(proc.returncode == 0 and not failures, counts, tuple(failures))
 
 
+def _follow(proc: subprocess.Popen, sink, progress: Callable[[str], None] | None) -> None:
+    """Copy dbt's output to `sink`; report progress at every tenth of the nodes."""
+    done = failed = 0
+    reported = -1
+    for line in proc.stdout:
+        sink.write(line)
+        match = _PROGRESS.match(line)
+        if not match:
+            continue
+        done += 1
+        failed += match.group(3) in ("FAIL", "ERROR")
+        total = int(match.group(2))
+        tenth = done * 10 // max(total, 1)
+        if progress and (tenth > reported or match.group(3) in ("FAIL", "ERROR")):
+            reported = tenth
+            progress(f"  dbt {done}/{total} nodes done" + (f", {failed} failed" if failed else ""))
+    sink.flush()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Let dbt cancel its work (a terminal's Ctrl-C already reached it), then make sure it is gone."""
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGINT)
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig is not None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+        try:
+            proc.wait(timeout=_GRACE_SECONDS if sig is None else 10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+            continue
+
+
 def generate_docs(settings: Settings) -> Path:
     """`dbt docs generate` against the build database; returns the folder with index.html and catalog.json."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     args = [dbt_executable(), "docs", *dbt_args(settings, "generate")]
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        **settings.dbt_env(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **_colour_env(sys.stderr.isatty()),
+    }
     proc = subprocess.run(args, env=env, stdout=sys.stderr, stderr=sys.stderr, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"dbt docs generate exited with code {proc.returncode}")
+        raise PipelineFailed(f"dbt docs generate exited with code {proc.returncode}")
     return settings.dbt_target_dir

@@ -1,86 +1,224 @@
-"""One settings object: `ECOM_*` environment variables, overridden by CLI flags, with working defaults."""
+"""One settings object: `ECOM_*` environment variables, overridden by CLI flags, with working defaults.
+
+Built on pydantic-settings: each field reads `ECOM_<FIELD>` (empty values count as unset). A bad value fails
+with one line that names the field, the variable it came from and what is allowed (`SettingsError`, exit 2).
+"""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Annotated, Any
 
-from generator.config import DEFAULT_OPENING_DATE, SCALES, ConfigError, GeneratorConfig, parse_faults
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+
+from generator.config import (
+    DEFAULT_OPENING_DATE,
+    MAX_SEED,
+    SCALES,
+    ConfigError,
+    GeneratorConfig,
+    parse_faults,
+)
+from pipeline.errors import BadInput
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEMO_START = DEFAULT_OPENING_DATE
 DEMO_END = dt.date(2025, 12, 31)
 ENV_PREFIX = "ECOM_"
+PORT_RANGE = (1024, 65535)
 
 
-def parse_date(value: str, name: str) -> dt.date:
+class SettingsError(BadInput):
+    """A setting is invalid; the message names it and what is allowed."""
+
+
+def parse_date(value: Any, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
     try:
-        return dt.date.fromisoformat(value.strip())
+        return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ConfigError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from None
+        raise SettingsError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from None
 
 
-def parse_int(value: str, name: str, lo: int, hi: int) -> int:
+def parse_int(value: Any, name: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool):
+        raise SettingsError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
     try:
-        number = int(str(value).strip())
+        number = value if isinstance(value, int) else int(str(value).strip())
     except ValueError:
-        raise ConfigError(f"{name} must be an integer from {lo} to {hi}, got {value!r}") from None
+        raise SettingsError(f"{name} must be an integer from {lo} to {hi}, got {value!r}") from None
     if not lo <= number <= hi:
-        raise ConfigError(f"{name} must be an integer from {lo} to {hi}, got {number}")
+        raise SettingsError(f"{name} must be an integer from {lo} to {hi}, got {number}")
     return number
 
 
-@dataclass(frozen=True)
-class Settings:
+def parse_bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false (also 1/0, yes/no, on/off), got {value!r}")
+
+
+# The environment `Settings.load(env=...)` reads instead of os.environ (tests, benchmarks, other data dirs).
+_ENV: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("ecom_env", default=None)
+
+
+class _EnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading the mapping given to `Settings.load` when there is one."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = _ENV.get()
+        if env is None:
+            return super()._load_env_vars()
+        return parse_env_vars(env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+# Words used in messages, where the field name alone reads badly.
+_LABELS = {"opening_date": "opening date", "dbt_threads": "dbt threads", "inject": "fault kinds"}
+
+
+def _label(field: str) -> str:
+    return _LABELS.get(field, field.replace("_", " "))
+
+
+_INT_RANGES = {
+    "seed": (0, MAX_SEED),
+    "workers": (1, 64),
+    "dbt_threads": (1, 64),
+    "bi_port": PORT_RANGE,
+    "dashboard_port": PORT_RANGE,
+    "airflow_port": PORT_RANGE,
+}
+
+
+class Settings(BaseSettings):
     """Every path and knob of a run. Build with `Settings.load()`; the fields are documented in the README."""
 
-    data_dir: Path = field(default=PROJECT_ROOT / "data", metadata={"env": "DATA_DIR"})
-    scale: str = field(default="small", metadata={"env": "SCALE"})
-    seed: int = field(default=42, metadata={"env": "SEED"})
-    locale: str = field(default="en_US", metadata={"env": "LOCALE"})
-    opening_date: dt.date = field(default=DEFAULT_OPENING_DATE, metadata={"env": "OPENING_DATE"})
-    start: dt.date = field(default=DEMO_START, metadata={"env": "START"})
-    end: dt.date = field(default=DEMO_END, metadata={"env": "END"})
-    workers: int = field(default=1, metadata={"env": "WORKERS"})
-    threads: int = field(default=2, metadata={"env": "DBT_THREADS"})
-    inject: tuple[str, ...] = field(default=(), metadata={"env": "INJECT"})
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True, validate_default=False
+    )
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    scale: str = "small"
+    seed: int = 42
+    locale: str = "en_US"
+    opening_date: dt.date = DEFAULT_OPENING_DATE
+    start: dt.date = DEMO_START
+    end: dt.date = DEMO_END
+    workers: int = 1
+    dbt_threads: int = 2
+    inject: Annotated[tuple[str, ...], NoDecode] = ()
     # Serving: the local PostgreSQL cluster's port, or a DSN of an existing server to publish to instead.
-    bi_port: int = field(default=54329, metadata={"env": "BI_PORT"})
-    bi_dsn: str = field(default="", repr=False, metadata={"env": "BI_DSN"})
-    bi_reader_password: str = field(default="", repr=False, metadata={"env": "BI_READER_PASSWORD"})
+    bi_port: int = 54329
+    bi_dsn: str = Field("", repr=False)
+    bi_reader_password: str = Field("", repr=False)
     # The dashboard reads the published DuckDB file unless given a PostgreSQL URL (e.g. the bi_reader one).
-    dashboard_port: int = field(default=8501, metadata={"env": "DASHBOARD_PORT"})
-    dashboard_dsn: str = field(default="", repr=False, metadata={"env": "DASHBOARD_DSN"})
+    dashboard_port: int = 8501
+    dashboard_dsn: str = Field("", repr=False)
+    # Airflow deployment knobs (the data only depends on the fields above): the UI port of `make airflow`, the
+    # generation DAG's schedule (`none`: on demand only) and whether it catches up from the opening date.
+    airflow_port: int = 8080
+    airflow_schedule: str = "@daily"
+    airflow_catchup: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        # CLI flags (init arguments) first, then the environment; no .env file, no secrets directory.
+        return (init_settings, _EnvSource(settings_cls))
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
-        """Defaults, then `ECOM_*` variables from `env`, then the non-None `overrides` (CLI flags)."""
-        env = os.environ if env is None else env
-        values: dict = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.metadata["env"])
-            if raw not in (None, ""):
-                values[f.name] = _coerce(f.name, raw)
-        for name, value in overrides.items():
-            if value is not None:
-                values[name] = _coerce(name, value) if isinstance(value, str) else value
-        settings = replace(cls(), **values)
-        settings.validate()
-        return settings
+        """Defaults, then `ECOM_*` variables from `env` (default os.environ), then the non-None `overrides`."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "threads" in given:
+            given["dbt_threads"] = given.pop("threads")
+        token = _ENV.set(env)
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            source = os.environ if env is None else env
+            raise SettingsError(_one_line(exc, source, given)) from None
+        finally:
+            _ENV.reset(token)
 
-    def validate(self) -> None:
-        if self.scale not in SCALES:
-            raise ConfigError(f"unknown scale {self.scale!r}: choose one of {', '.join(SCALES)}")
+    # ------------------------------------------------------------------------------------------ validation
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _path(cls, value):
+        return Path(str(value)).expanduser().resolve()
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale(cls, value):
+        value = str(value).strip()
+        if value not in SCALES:
+            raise SettingsError(f"unknown scale {value!r}: choose one of {', '.join(SCALES)}")
+        return value
+
+    @field_validator("opening_date", "start", "end", mode="before")
+    @classmethod
+    def _dates(cls, value, info):
+        return parse_date(value, _label(info.field_name))
+
+    @field_validator(*_INT_RANGES, mode="before")
+    @classmethod
+    def _ints(cls, value, info):
+        lo, hi = _INT_RANGES[info.field_name]
+        return parse_int(value, _label(info.field_name), lo, hi)
+
+    @field_validator("airflow_catchup", mode="before")
+    @classmethod
+    def _bool(cls, value, info):
+        return parse_bool(value, info.field_name.replace("_", " "))
+
+    @field_validator("airflow_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value):
+        value = str(value).strip()
+        if not value:
+            raise SettingsError("airflow schedule must be a cron expression, a preset like @daily, or none")
+        return value
+
+    @field_validator("inject", mode="before")
+    @classmethod
+    def _faults(cls, value):
+        return parse_faults(value) if isinstance(value, str) else tuple(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
         if self.end < self.start:
-            raise ConfigError(f"end date {self.end} is before start date {self.start}")
-        if self.workers < 1:
-            raise ConfigError(f"workers must be at least 1, got {self.workers}")
-        self.generator_config()  # validates seed, locale and fault kinds
+            raise SettingsError(f"end date {self.end} is before start date {self.start}")
+        self.generator_config()  # validates the locale and the fault kinds against the generator
+        return self
+
+    # ------------------------------------------------------------------------------------------ derived
+
+    @property
+    def threads(self) -> int:
+        return self.dbt_threads
+
+    @property
+    def airflow_dag_schedule(self) -> str | None:
+        """The generation DAG's `schedule`: None (on demand only) for `none`."""
+        return None if self.airflow_schedule.lower() == "none" else self.airflow_schedule
 
     def generator_config(self) -> GeneratorConfig:
         return GeneratorConfig(
@@ -108,6 +246,11 @@ class Settings:
         return self.warehouse_dir / "ecommerce.duckdb"
 
     @property
+    def build_lock(self) -> Path:
+        """flock'd by the one build (and publish) at a time; holds the holder's pid."""
+        return self.warehouse_dir / "build.lock"
+
+    @property
     def bi_cluster_dir(self) -> Path:
         return self.data_dir / "postgres"
 
@@ -128,13 +271,18 @@ class Settings:
     def dbt_log_dir(self) -> Path:
         return self.data_dir / "dbt" / "logs"
 
+    @property
+    def build_log(self) -> Path:
+        """dbt's console output of the last `ecom build` (the terminal shows a compact progress view)."""
+        return self.dbt_log_dir / "build.log"
+
     def dbt_env(self) -> dict[str, str]:
         """Environment that dbt's profile and sources read (see dbt_project/profiles.yml)."""
         return {
             "ECOM_LAKE_DIR": str(self.lake_dir),
             "ECOM_BUILD_DB": str(self.build_db),
             "ECOM_OPENING_DATE": self.opening_date.isoformat(),
-            "ECOM_DBT_THREADS": str(self.threads),
+            "ECOM_DBT_THREADS": str(self.dbt_threads),
             "ECOM_REBUILD_FROM": self._rebuild_from(),
         }
 
@@ -142,26 +290,22 @@ class Settings:
         """The earliest lake day the running build must rebuild from (see pipeline/lakestate.py); '' if none."""
         try:
             state = json.loads((self.warehouse_dir / "build.json").read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+        except (OSError, json.JSONDecodeError):
             return ""
         return (state.get("rebuild_from") or "") if state.get("status") == "running" else ""
 
 
-def _coerce(name: str, raw):
-    if name == "data_dir":
-        return Path(raw).expanduser().resolve()
-    if name in ("opening_date", "start", "end"):
-        return raw if isinstance(raw, dt.date) else parse_date(raw, name.replace("_", " "))
-    if name == "seed":
-        return parse_int(raw, "seed", 0, 2**63 - 1)
-    if name == "workers":
-        return parse_int(raw, "workers", 1, 64)
-    if name == "threads":
-        return parse_int(raw, "dbt threads", 1, 64)
-    if name == "bi_port":
-        return parse_int(raw, "ECOM_BI_PORT", 1024, 65535)
-    if name == "dashboard_port":
-        return parse_int(raw, "ECOM_DASHBOARD_PORT", 1024, 65535)
-    if name == "inject":
-        return parse_faults(raw) if isinstance(raw, str) else tuple(raw)
-    return raw
+def _one_line(exc: ValidationError, env: Mapping[str, str], given: Mapping[str, Any]) -> str:
+    """The first error of `exc` as one line, naming the variable it came from when it came from one."""
+    error = exc.errors(include_url=False)[0]
+    cause = (error.get("ctx") or {}).get("error")
+    field = error["loc"][0] if error.get("loc") else None
+    if isinstance(cause, ConfigError):
+        message = str(cause)
+    else:
+        label = _label(str(field)) if field else "settings"
+        message = f"{label}: {error['msg']}"
+    variable = ENV_PREFIX + str(field).upper() if field else None
+    if variable and field not in given and env.get(variable, "").strip():
+        message += f" (from {variable})"
+    return " ".join(message.split())

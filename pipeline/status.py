@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from generator.lake import CORE_TABLES, days_present
 from pipeline.serve import bi_status
 from pipeline.settings import Settings
-from pipeline.warehouse import BUILD_STATE, PUBLISH_STATE, read_json
+from pipeline.warehouse import PUBLISH_STATE, build_state, read_json
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def status_report(settings: Settings) -> dict:
             "gaps": [[a.isoformat(), b.isoformat()] for a, b in lake.gaps],
             "incomplete_days": {d.isoformat(): t for d, t in lake.incomplete.items()},
         },
-        "build": read_json(settings.warehouse_dir / BUILD_STATE),
+        "build": build_state(settings),
         "published": read_json(settings.warehouse_dir / PUBLISH_STATE),
         "bi": bi_status(settings),
     }
@@ -82,6 +82,12 @@ def format_status(report: dict) -> str:
             + (f" at {build['finished_at']}" if build.get("finished_at") else "")
             + (f" ({counts})" if counts else "")
         )
+        if build["status"] == "interrupted":
+            lines.append(
+                "  stopped  before dbt finished"
+                + (f": {build['interrupted_because']}" if build.get("interrupted_because") else "")
+                + "; nothing of it is published (run `ecom build` again)"
+            )
         for failure in build.get("failures") or []:
             lines.append(f"  failed   {failure.get('node') or failure.get('error')}")
     else:
@@ -92,14 +98,28 @@ def format_status(report: dict) -> str:
         lines.append("  tables   " + ", ".join(f"{k} ({v:,} rows)" for k, v in sorted(pub["tables"].items())))
     else:
         lines.append("published  nothing yet (run `ecom publish`)")
-    bi = report.get("bi") or {}
-    if bi.get("published") or bi.get("server", "").startswith("running"):
-        lines.append(f"postgres   {bi.get('server')}")
-        served = bi.get("published")
+    lines += _postgres_lines(report.get("bi") or {})
+    return "\n".join(lines)
+
+
+def _postgres_lines(bi: dict) -> list[str]:
+    """Always one `postgres` line: whether the server runs, and what it serves (or served, when stopped)."""
+    server = bi.get("server") or "not started: run `ecom serve`"
+    served = bi.get("published")
+    if server.startswith("none"):
+        server = "not started: run `ecom serve`"
+    if server.startswith("running") or server.startswith("external"):
+        lines = [f"postgres   {server}"]
         if served:
             lines.append(
                 f"  serves   build {served['build_id']} since {served['published_at']} at {served['target']}"
             )
             for name in served.get("pending_drops") or []:
                 lines.append(f"  pending  {name} (dropped at the next publish)")
-    return "\n".join(lines)
+        return lines
+    lines = [f"postgres   {server}"]
+    if served:
+        lines.append(
+            f"  last     served build {served['build_id']} (published there {served['published_at']})"
+        )
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.errors import PipelineFailed
 from pipeline.settings import Settings
 
 
@@ -14,7 +15,9 @@ def read_only(path):
 def summary_text(settings: Settings) -> str:
     path = settings.publish_db
     if not path.exists():
-        return f"nothing published yet at {path} (run `ecom run`)"
+        raise PipelineFailed(
+            f"nothing published yet at {path}: run `ecom run` (or `ecom build`, then `ecom publish`)"
+        )
     con = read_only(path)
     try:
         days, first, last, sessions, orders, revenue = con.execute(
@@ -37,7 +40,8 @@ def summary_text(settings: Settings) -> str:
             "Go further:",
             f'  .venv/bin/duckdb -readonly {path} "select * from marts.dm_kpi_daily order by kpi_date desc limit 7"',
             "  .venv/bin/ecom status            # lake days and gaps, which build is published and when",
-            "  make airflow                     # the same pipeline as Airflow DAGs, UI on http://localhost:8080",
+            "  make airflow                     # the same pipeline as Airflow DAGs, UI on "
+            f"http://localhost:{settings.airflow_port}",
             "",
         ]
     )

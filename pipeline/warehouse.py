@@ -12,11 +12,14 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.config import ConfigError
+from pipeline.buildlock import build_lock, lock_is_free
 from pipeline.dbt import DbtOutcome, run_dbt
+from pipeline.errors import Interrupted, PipelineFailed
+from pipeline.lakecheck import check_lake_for_build
 from pipeline.lakestate import earliest_change, lake_signature
 from pipeline.settings import Settings
 
@@ -29,8 +32,12 @@ LAKE_BUILT_STATE = "lake_built.json"  # the lake as the last whole passing build
 PUBLISH_STATE = "published.json"
 
 
-class PublishRefused(ConfigError):
+class PublishRefused(PipelineFailed):
     """The build is not in a state that may be published."""
+
+
+class BuildInterrupted(Interrupted):
+    """The build stopped before dbt finished (Ctrl-C, SIGTERM); build.json records it as `interrupted`."""
 
 
 def _now() -> str:
@@ -47,7 +54,7 @@ def write_json_atomic(path: Path, payload: dict) -> None:
 def read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
         return None
 
 
@@ -58,20 +65,42 @@ class BuildResult:
     seconds: float
 
 
-def build(settings: Settings, full_refresh: bool = False, select: str | None = None) -> BuildResult:
-    """`dbt build` (models, unit tests, data tests) into build.duckdb, recording the outcome in build.json."""
-    started = time.perf_counter()
-    # Marked running first: a build killed half-way is never mistaken for a passing one.
-    build_id = mark_build_running(settings, full_refresh=full_refresh, select=select, runner="ecom")
-    extra = []
-    if full_refresh:
-        extra.append("--full-refresh")
-    if select:
-        extra += ["--select", select]
-    outcome = run_dbt(settings, "build", *extra)
-    failures = [f.__dict__ for f in outcome.failures] + ([{"error": outcome.error}] if outcome.error else [])
-    mark_build_finished(settings, build_id, outcome.success, failures, counts=outcome.counts)
-    return BuildResult(build_id, outcome, time.perf_counter() - started)
+def build(
+    settings: Settings,
+    full_refresh: bool = False,
+    select: str | None = None,
+    wait: bool = True,
+    echo: Callable[[str], None] | None = None,
+    log_file: Path | None = None,
+) -> BuildResult:
+    """`dbt build` (models, unit tests, data tests) into build.duckdb, recording the outcome in build.json.
+
+    Refuses a lake with missing days before dbt starts; one build at a time (`wait` or refuse, see
+    pipeline/buildlock.py). With `log_file`, dbt's output goes there and `echo` gets a compact progress view.
+    """
+    check_lake_for_build(settings)
+    with build_lock(settings, wait=wait, echo=echo):
+        started = time.perf_counter()
+        # Marked running first: a build killed half-way is never mistaken for a passing one.
+        build_id = mark_build_running(settings, full_refresh=full_refresh, select=select, runner="ecom")
+        extra = []
+        if full_refresh:
+            extra.append("--full-refresh")
+        if select:
+            extra += ["--select", select]
+        try:
+            outcome = run_dbt(settings, "build", *extra, log_file=log_file, progress=echo)
+        except Interrupted:
+            mark_build_finished(settings, build_id, False, status="interrupted")
+            raise BuildInterrupted(
+                f"build {build_id} was interrupted during dbt and recorded as interrupted; nothing was "
+                "published (run `ecom build` again)"
+            ) from None
+        failures = [f.__dict__ for f in outcome.failures] + (
+            [{"error": outcome.error}] if outcome.error else []
+        )
+        mark_build_finished(settings, build_id, outcome.success, failures, counts=outcome.counts)
+        return BuildResult(build_id, outcome, time.perf_counter() - started)
 
 
 def mark_build_running(
@@ -98,6 +127,8 @@ def mark_build_running(
             "select": select or None,
             "full_refresh": full_refresh,
             "runner": runner,
+            # An `ecom` build runs in this process: a `running` state whose process is gone was killed.
+            "pid": os.getpid(),
             # dbt reads this as ECOM_REBUILD_FROM (see Settings.dbt_env and dbt_project/macros/incremental.sql)
             "rebuild_from": rebuild_from.isoformat() if rebuild_from else None,
         },
@@ -112,8 +143,12 @@ def mark_build_finished(
     passed: bool,
     failures: list[dict] | None = None,
     counts: dict[str, int] | None = None,
+    status: str | None = None,
 ) -> dict:
-    """Record the outcome of the build opened by `mark_build_running` (refuses a build that is not current)."""
+    """Record the outcome of the build opened by `mark_build_running` (refuses a build that is not current).
+
+    `status` overrides passed/failed, e.g. `interrupted`.
+    """
     path = settings.warehouse_dir / BUILD_STATE
     state = read_json(path)
     if state is None or state.get("build_id") != build_id:
@@ -121,7 +156,7 @@ def mark_build_finished(
         raise PublishRefused(f"build {build_id} is not the current build (build.json holds {current})")
     started = dt.datetime.fromisoformat(state["started_at"])
     state.update(
-        status="passed" if passed else "failed",
+        status=status or ("passed" if passed else "failed"),
         finished_at=_now(),
         seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2),
         failures=failures or [],
@@ -144,14 +179,60 @@ class PublishResult:
     seconds: float
 
 
-def publish(settings: Settings) -> PublishResult:
-    """Copy the marts of a passing build into a new file and atomically replace the published one."""
+def build_state(settings: Settings) -> dict | None:
+    """build.json, with a build whose process died while `running` (SIGKILL, a crash) reported `interrupted`."""
+    state = read_json(settings.warehouse_dir / BUILD_STATE)
+    if state and state.get("status") == "running" and state.get("runner") == "ecom":
+        pid = state.get("pid")
+        # The lock catches a pid reused by another process since; the pid, a build that predates the lock.
+        if isinstance(pid, int) and (not _alive(pid) or lock_is_free(settings)):
+            state = {
+                **state,
+                "status": "interrupted",
+                "interrupted_because": f"its process {pid} is gone: it was killed or crashed",
+            }
+    return state
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process nobody has reaped yet is a zombie: dead for our purpose
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def publish(settings: Settings, echo: Callable[[str], None] | None = None) -> PublishResult:
+    """Copy the marts of a passing build into a new file and atomically replace the published one.
+
+    Holds the build lock, so it never reads a build that another process is writing.
+    """
+    with build_lock(settings, echo=echo):
+        return _publish(settings)
+
+
+def _publish(settings: Settings) -> PublishResult:
     import duckdb
 
-    state = read_json(settings.warehouse_dir / BUILD_STATE)
+    state = build_state(settings)
     if state is None or not settings.build_db.exists():
         raise PublishRefused(
             f"nothing to publish: no build in {settings.warehouse_dir} (run `ecom build` first)"
+        )
+    if state.get("status") == "interrupted":
+        raise PublishRefused(
+            f"refusing to publish build {state.get('build_id')}: it was interrupted before dbt finished "
+            f"({state.get('interrupted_because') or 'Ctrl-C or a signal'}); run `ecom build` again"
+        )
+    if state.get("status") == "running":
+        raise PublishRefused(
+            f"refusing to publish build {state.get('build_id')}: it is still running (wait for it to finish)"
         )
     if state.get("status") != "passed":
         raise PublishRefused(

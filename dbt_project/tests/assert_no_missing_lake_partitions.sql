@@ -1,47 +1,57 @@
-{#- Every day that has orders must have the rest of the day in the lake: a missing partition (e.g. a day of
-    orders without its clickstream) silently skews every rate computed from it. -#}
+{#- The lake is contiguous from the opening date: every table read by the staging models must have a
+    partition for every day from the opening date to the lake's newest day. A missing partition (a day of orders
+    without its clickstream, or a day never generated) silently skews every rate computed from it, and a day
+    missing before the newest one breaks every relationship into it. The partitions are listed from the files
+    themselves, so an empty partition (a day without signups) still counts as present. One row per missing
+    (table, day). -#}
+{%- set lake = env_var('ECOM_LAKE_DIR', '../data/lake') -%}
+{%- set opening_date = env_var('ECOM_OPENING_DATE', var('ecom__opening_date')) -%}
+{%- set lake_tables = ['users', 'products', 'orders', 'order_items', 'user_events', 'order_status_changes'] -%}
 with
 
-order_days as (
-    select distinct partition_date from {{ ref('stg_lake__orders') }}
+partition_files as (
+    select file from glob('{{ lake }}/*/dt=*/*.parquet')
 ),
 
-event_days as (
-    select distinct partition_date from {{ ref('stg_lake__user_events') }}
+partitions as (
+    select distinct
+        regexp_extract(file, '([^/]+)/dt=[0-9-]+/[^/]+$', 1) as table_name,
+        cast(regexp_extract(file, 'dt=([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) as date) as partition_date
+    from partition_files
 ),
 
-item_days as (
-    select distinct partition_date from {{ ref('stg_lake__order_items') }}
+lake_tables as (
+    select unnest([{% for t in lake_tables %}'{{ t }}'{{ ', ' if not loop.last }}{% endfor %}]) as table_name
 ),
 
-user_days as (
-    select distinct partition_date from {{ ref('stg_lake__users') }}
+lake_span as (
+    select
+        cast('{{ opening_date }}' as date) as first_date,
+        max(partition_date) as newest_date
+    from partitions
+    where table_name in (select table_name from lake_tables)
 ),
 
-product_days as (
-    select distinct price_date as partition_date from {{ ref('stg_lake__products') }}
+expected as (
+    select
+        lake_tables.table_name,
+        cast(day.generate_series as date) as partition_date
+    from lake_span
+    cross join generate_series(lake_span.first_date, lake_span.newest_date, interval 1 day) as day
+    cross join lake_tables
+    where lake_span.newest_date is not null
 ),
 
-checks as (
-    select order_days.partition_date, 'user_events' as missing_table
-    from order_days
-    left join event_days on order_days.partition_date = event_days.partition_date
-    where event_days.partition_date is null
-    union all
-    select order_days.partition_date, 'order_items' as missing_table
-    from order_days
-    left join item_days on order_days.partition_date = item_days.partition_date
-    where item_days.partition_date is null
-    union all
-    select order_days.partition_date, 'users' as missing_table
-    from order_days
-    left join user_days on order_days.partition_date = user_days.partition_date
-    where user_days.partition_date is null
-    union all
-    select order_days.partition_date, 'products' as missing_table
-    from order_days
-    left join product_days on order_days.partition_date = product_days.partition_date
-    where product_days.partition_date is null
+missing as (
+    select
+        expected.table_name as missing_table,
+        expected.partition_date
+    from expected
+    left join partitions
+        on expected.table_name = partitions.table_name
+        and expected.partition_date = partitions.partition_date
+    where partitions.partition_date is null
 )
 
-select * from checks
+select * from missing
+order by partition_date, missing_table

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import duckdb
 
-from tests.conftest import BIN, TINY_END, TINY_START, ecom
+from tests.conftest import BIN, REPO, TINY_END, TINY_START, ecom
 
 
 def test_published_file_is_readable_from_python(tiny_run):
@@ -75,3 +76,38 @@ def test_rerun_gives_the_same_summary(tiny_run):
     second = ecom("summary", data_dir=tiny_run).stdout
     assert "days covered   14" in first
     assert first == second
+
+
+def test_summary_hints_the_configured_airflow_port(tiny_run):
+    out = ecom("summary", data_dir=tiny_run, env={"ECOM_AIRFLOW_PORT": "8099"}).stdout
+    assert "UI on http://localhost:8099" in out
+    assert "8080" not in out
+
+
+def test_readme_funnel_query_lists_stages_in_funnel_order(tiny_run):
+    readme = (REPO / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```sql")[1:]]
+    (query,) = [b for b in blocks if "marts.dm_funnel_events" in b]
+    con = duckdb.connect(str(tiny_run / "warehouse" / "ecommerce.duckdb"), read_only=True)
+    try:
+        con.execute("use ecommerce")
+        rows = con.execute(
+            query.replace("2025-11-04", str(TINY_START)).replace("2025-11-18", str(TINY_END))
+        ).df()
+    finally:
+        con.close()
+    stages = list(dict.fromkeys(rows["stage"]))
+    assert stages == ["view", "cart", "checkout", "purchase"]
+
+
+def test_make_docs_prints_the_real_folder(tiny_run):
+    proc = subprocess.run(
+        ["make", "-s", "docs"], cwd=REPO, capture_output=True, text=True, check=False,
+        env={**os.environ, "ECOM_DATA_DIR": str(tiny_run)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    target = tiny_run / "dbt" / "target"
+    assert f"dbt docs: {target / 'index.html'}" in proc.stdout
+    assert f"--target-path {target}" in proc.stdout
+    assert "<that folder>" not in proc.stdout
+    assert (target / "index.html").exists()
