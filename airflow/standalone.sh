@@ -27,7 +27,6 @@ export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://localhost:$PORT/execution
 # New lake partitions should reach the UI and the refresh DAG quickly on a laptop.
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-30}"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
-export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False  # no usage pings from Cosmos tasks
 
 if [ ! -f "$REPO/dbt_project/target/manifest.json" ]; then
   echo "dbt manifest missing: run \`make manifest\` (or \`make airflow\`) first" >&2
@@ -44,5 +43,6 @@ airflow pools set ecommerce_duckdb 1 "single writer of the build DuckDB (dbt tas
 
 PASSWORD="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$PASSWORDS" "$USER_NAME")"
 echo "==> Airflow UI: http://localhost:$PORT   login: $USER_NAME / $PASSWORD   (kept in $PASSWORDS)"
-echo "==> DAGs start paused: unpause ecommerce_generate_daily to backfill from the opening date"
+echo "==> ecommerce_marts_refresh runs when the lake changes; unpause ecommerce_generate_daily to generate the demo window"
+echo "    (opening date to ECOM_END; with ECOM_AIRFLOW_CATCHUP=false unpausing schedules nothing: trigger or backfill by hand)"
 exec airflow standalone

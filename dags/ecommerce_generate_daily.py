@@ -7,9 +7,14 @@ The day is the run's logical date, or the `day` Param when you trigger a run by 
 
 * **Idempotent**: a re-run replaces the day's partitions whole, byte for byte, so reruns and backfills in any
   order give the same lake, and therefore the same marts.
-* **Catchup** from the shop's opening date (`ECOM_OPENING_DATE`), so a fresh deployment backfills history.
-  Backfill any range with `airflow backfill create --dag-id ecommerce_generate_daily --from-date ... --to-date ...`
-  or from the UI.
+* **Bounded history**: scheduled days run from the shop's opening date (`ECOM_OPENING_DATE`) to the end of the
+  demo window (`ECOM_END`, 2025-12-31 by default), never up to today's date: unpausing generates that window
+  (with catchup) and then stops. Manual runs and backfills may pick any day. With `ECOM_AIRFLOW_CATCHUP=false` unpausing schedules nothing, while the Trigger
+  form and backfills still work, so keep it unpaused.
+* **Backfill** a range (days that already ran are generated again, byte for byte, only with
+  `--reprocess-behavior completed`; the DAG must be unpaused for the backfill to run):
+  `airflow backfill create --dag-id ecommerce_generate_daily --from-date 2025-09-01 --to-date 2025-09-07
+  --reprocess-behavior completed`, or the UI's Backfill form with "Reprocess behavior: All runs".
 * Emits the lake Assets, which schedule `ecommerce_marts_refresh`.
 
 Params: `scale` and `seed` must match the lake's (a mismatch fails with a clear message; their defaults come from
@@ -19,22 +24,33 @@ refresh and keep the published marts as they were.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pendulum
 from airflow.sdk import Param, dag, task
 
 from generator.config import FAULT_KINDS, SCALES
+from pipeline.airflow_compat import events_timetable
 from pipeline.assets import LAKE_ASSETS
 from pipeline.settings import Settings
 
 settings = Settings.load()
 opening = settings.opening_date
 # Operations knobs of a deployment (the data itself only depends on the Settings): `none` makes the DAG run
-# on demand only, and catchup off schedules no past day (ECOM_AIRFLOW_SCHEDULE, ECOM_AIRFLOW_CATCHUP).
+# on demand only, and catchup off schedules no past day.
+# (ECOM_AIRFLOW_SCHEDULE, ECOM_AIRFLOW_CATCHUP).
+schedule = settings.airflow_dag_schedule
+# Daily, from the opening date to the end of the demo window (ECOM_END): a bounded history rather than every day
+# up to today's date. An end_date would do the same but would also block manual runs dated today.
+demo_days = events_timetable(
+    [opening + dt.timedelta(days=n) for n in range((settings.end - opening).days + 1)],
+    description=f"daily, {opening} to {settings.end} (ECOM_OPENING_DATE to ECOM_END)",
+)
 
 
 @dag(
     dag_id="ecommerce_generate_daily",
-    schedule=settings.airflow_dag_schedule,
+    schedule=demo_days if schedule == "@daily" else schedule,
     start_date=pendulum.datetime(opening.year, opening.month, opening.day, tz="UTC"),
     catchup=settings.airflow_catchup,
     # Days are independent, so a backfill may generate a few at once; more would only queue on two cores.

@@ -73,216 +73,86 @@ def publish_bi() -> dict:
     }
 
 
-# --- The dbt build watched per node in Airflow (astronomer-cosmos), around write-audit-publish --------------
-
-# Test results printed per failing dbt test in its task log: enough rows to see the problem, few enough to read.
-FAILING_ROWS_SHOWN = 10
+# --- The refresh DAG's build: one `dbt build`, reported per model (pipeline/dbt_nodes.py) --------------------
 
 
-def start_build(full_refresh: bool = False, select: str = "") -> dict:
-    """Mark a build running and resolve the run's dbt selector into the node ids it covers (None: all)."""
+def start_build(full_refresh: bool = False, select: str | None = "") -> dict:
+    """Mark a build running (build.json): a build whose tasks die half-way is never published."""
     from pipeline.warehouse import mark_build_running
 
-    settings = Settings.load()
-    selected = resolve_selection(settings, select) if select and select.strip() else None
-    build_id = mark_build_running(settings, full_refresh=full_refresh, select=select or None)
-    return {"build_id": build_id, "select": select or None, "selected": selected}
+    select = (select or "").strip() or None
+    build_id = mark_build_running(Settings.load(), full_refresh=full_refresh, select=select)
+    return {"build_id": build_id, "select": select, "full_refresh": bool(full_refresh)}
 
 
-def finish_build(build_id: str, passed: bool) -> dict:
-    """Record the outcome of the per-model build; only a passed build may be published."""
-    from pipeline.warehouse import mark_build_finished
+def run_build(build: dict) -> dict:
+    """One `dbt build` of the run's selection (everything when empty: models, seeds, unit and source tests).
 
-    state = mark_build_finished(Settings.load(), build_id, passed)
-    return {"build_id": build_id, "status": state["status"], "seconds": state["seconds"]}
-
-
-def resolve_selection(settings: Settings, select: str) -> list[str]:
-    """`dbt ls --select <select>` in a child process: the unique ids of the nodes (models, tests...) selected."""
+    dbt's own log streams to the task log; the log ends with a summary of what passed, failed (with the failing
+    rows dbt stored in the `audit` schema) and was skipped. The per-model verdicts are returned (XCom) for the
+    per-model tasks. A failing test does not fail this task: its model's task shows it, alone. This task fails
+    only when dbt could not run (no result for any node), or on a failure no model task would show.
+    """
     import json
     import os
     import subprocess
+    import sys
+    import time
 
     from generator.config import ConfigError
     from pipeline.dbt import dbt_args, dbt_executable
+    from pipeline.dbt_nodes import FAILED_STATUSES, build_summary, load_manifest, node_verdicts
 
-    # cautious: a test on two models is selected only with both, as the per-model tasks need both tables built
-    args = dbt_args(
-        settings, "ls", "--select", select, "--indirect-selection", "cautious",
-        "--output", "json", "--output-keys", "unique_id",
-    )  # fmt: skip
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run([dbt_executable(), *args], env=env, capture_output=True, text=True, check=False)
-    ids = []
-    for line in proc.stdout.splitlines():
-        start = line.find('{"unique_id"')
-        if start >= 0:
-            ids.append(json.loads(line[start:])["unique_id"])
-    if proc.returncode != 0:
-        raise ConfigError(f"dbt selector {select!r} is invalid:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    if not ids:
-        raise ConfigError(f"dbt selector {select!r} selects no node of the project")
-    return sorted(ids)
-
-
-def prepare_dbt_task(context, operator) -> None:
-    """Cosmos interceptor, run right before the dbt build: point dbt at this run's paths and selector.
-
-    The environment is computed when the task runs, not when the DAG is parsed, so the build always writes the
-    data directory of its own settings.
-    """
     settings = Settings.load()
-    operator.env = {
-        **(operator.env or {}),
-        **settings.dbt_env(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    build = context["ti"].xcom_pull(task_ids="start_build") or {}
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    extra = ["--full-refresh"] if build.get("full_refresh") else []
     if build.get("select"):
-        operator.select = build["select"]
-        # as `start_build` resolved it: a test on two models runs only when both are selected
-        operator.indirect_selection = "cautious"
-
-
-def skip_unselected_node(context) -> None:
-    """pre_execute hook of the per-node tasks: a node outside the run's selector skips itself.
-
-    The dbt tasks trigger on `none_failed`, so selected nodes downstream of a skipped one still report.
-    """
-    from airflow.exceptions import AirflowSkipException
-
-    task = context["task"]
-    node = (getattr(task, "extra_context", None) or {}).get("dbt_node_config", {}).get("unique_id")
-    if not node:
-        return
-    build = context["ti"].xcom_pull(task_ids="start_build") or {}
-    selected = build.get("selected")
-    if selected is not None and node not in selected:
-        raise AirflowSkipException(f"{node} is outside the selector {build.get('select') or ''}".strip())
-
-
-# XCom key (on the producer task) of the failing dbt nodes: {unique_id: {"parents": [...], "text": "..."}}
-FAILURES_XCOM_KEY = "ecom_dbt_failures"
-
-
-def node_result_from_build(operator, try_number: int, context, producer_state: str | None = None) -> bool:
-    """Replaces Cosmos's per-node fallback (a `dbt run` of the one node, outside the DuckDB pool) and its wait.
-
-    A per-node task starts once the build has finished, and lands here when the build left no status it reads
-    (a test on several models, a node dbt skipped, or a task cleared by hand). It answers at once from the
-    build's per-node results, without writing to the build database and without deferring: failed if the node
-    (or, for a model's tests, any of them) failed, passed if dbt passed it or the whole build passed.
-    """
-    from airflow.exceptions import AirflowException
-    from cosmos.operators._watcher.state import DBT_SUCCESS_STATUSES, get_dbt_event_xcom_key
-
-    node, producer, ti = operator.model_unique_id, operator.producer_task_id, context["ti"]
-    # the tests of a model: failed if any of them is among the build's failures
-    if getattr(operator, "is_test_sensor", False):
-        failures = ti.xcom_pull(task_ids=producer, key=FAILURES_XCOM_KEY) or {}
-        failing = sorted(uid for uid, f in failures.items() if uid == node or node in f.get("parents", []))
-        if failing:
-            raise AirflowException(f"dbt tests of {node} failed in this run's build: {', '.join(failing)}")
-    event = ti.xcom_pull(task_ids=producer, key=get_dbt_event_xcom_key(node)) or {}
-    status = event.get("status")
-    if status in DBT_SUCCESS_STATUSES:
-        print(f"dbt {node}: {status} in this run's build", flush=True)
-        return True
-    if producer_state is None:
-        producer_state = operator._get_producer_task_status(context)
-    if status is None and producer_state == "success":
-        print(f"dbt {node}: this run's build passed without reporting it on its own", flush=True)
-        return True
-    raise AirflowException(
-        f"dbt {node}: {status or 'no result'} in this run's build (task {producer}, {producer_state}). "
-        "Per-node tasks never re-run dbt on their own: fix the cause and re-run the DAG."
-    )
-
-
-def report_dbt_failures(project_dir: str, context=None, **_) -> None:
-    """Cosmos callback, run after the dbt build: name each failing test and print the rows that broke it.
-
-    The report goes to the build task's log, and to XCom so the per-node task of a failing test repeats it.
-    """
-    import logging
-
-    failures = dbt_failures(project_dir, Settings.load())
-    if not failures:
-        return
-    text = "\n\n".join(f["text"] for f in failures.values())
-    logging.getLogger("airflow.task").error("%s", text)
-    print(text, flush=True)
-    if context is not None:
-        context["ti"].xcom_push(key=FAILURES_XCOM_KEY, value=failures)
-
-
-def log_node_failures(context) -> None:
-    """on_failure_callback of the per-node tasks: repeat the build's report of the failing tests of this node."""
-    task = context["task"]
-    node = getattr(task, "model_unique_id", None)
-    producer = getattr(task, "producer_task_id", None)
-    if not node or not producer:
-        return
-    failures = context["ti"].xcom_pull(task_ids=producer, key=FAILURES_XCOM_KEY) or {}
-    mine = [f["text"] for uid, f in sorted(failures.items()) if uid == node or node in f.get("parents", [])]
-    if mine:
-        print("\n\n".join(mine), flush=True)
-
-
-def describe_dbt_failures(project_dir: str, settings: Settings, limit: int = FAILING_ROWS_SHOWN) -> str:
-    """From a dbt run's run_results.json: each failing node, and for a failing test, its first failing rows."""
-    return "\n\n".join(f["text"] for f in dbt_failures(project_dir, settings, limit).values())
-
-
-def dbt_failures(project_dir: str, settings: Settings, limit: int = FAILING_ROWS_SHOWN) -> dict[str, dict]:
-    """{unique_id: {"parents": the nodes it depends on, "text": status, message and first failing rows}}."""
-    import json
-    from pathlib import Path
-
-    target = Path(project_dir) / "target"
+        # a test on two models runs only when both are selected (their tables exist in this build)
+        extra += ["--select", build["select"], "--indirect-selection", "cautious"]
+    results_path = settings.dbt_target_dir / "run_results.json"
+    results_path.unlink(missing_ok=True)
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [dbt_executable(), "--no-use-colors", *dbt_args(settings, "build", *extra)]
+    print("$ " + " ".join(cmd), flush=True)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=sys.stdout, stderr=subprocess.STDOUT, check=False)
+    seconds = time.perf_counter() - started
     try:
-        results = json.loads((target / "run_results.json").read_text())["results"]
+        results = json.loads(results_path.read_text())["results"]
     except (FileNotFoundError, KeyError, json.JSONDecodeError):
-        return {}
-    try:
-        nodes = json.loads((target / "manifest.json").read_text())["nodes"]
-    except (FileNotFoundError, KeyError, json.JSONDecodeError):
-        nodes = {}
-    failures = {}
-    for node in results:
-        if node.get("status") not in ("fail", "error", "runtime error"):
-            continue
-        name = node["unique_id"]
-        head = f"dbt {name} {node['status'].upper()}"
-        if node.get("failures"):
-            head += f": {node['failures']} failing rows"
-        message = (node.get("message") or "").strip()
-        lines = [head + (f" ({message})" if message else "")]
-        if name.startswith(("test.", "unit_test.")) and node.get("compiled_code"):
-            lines.append(_failing_rows(node["compiled_code"], settings, limit))
-        parents = (nodes.get(name) or {}).get("depends_on", {}).get("nodes", [])
-        failures[name] = {"parents": list(parents), "text": "\n".join(lines)}
-    return failures
+        raise RuntimeError(
+            f"dbt build exited with code {proc.returncode} before running any node: see dbt's log above"
+        ) from None
+    if build.get("select") and not results:
+        raise ConfigError(f"dbt selector {build['select']!r} selects no node of the project")
+    manifest = load_manifest(settings.dbt_target_dir / "manifest.json")
+    verdicts = node_verdicts(manifest, results, settings.build_db, selected_all=not build.get("select"))
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    print(build_summary(verdicts, counts, seconds), flush=True)
+    failing = sorted(r["unique_id"] for r in results if r["status"] in FAILED_STATUSES)
+    shown = any(v["state"] == "failed" for v in verdicts.values())
+    passed = proc.returncode == 0 and not failing
+    if not passed and not shown:
+        raise RuntimeError(f"dbt build failed (exit {proc.returncode}) on {', '.join(failing) or 'no node'}")
+    return {
+        "build_id": build["build_id"],
+        "passed": passed,
+        "failing": failing,
+        "counts": counts,
+        "seconds": round(seconds, 2),
+        "nodes": verdicts,
+    }
 
 
-def _failing_rows(sql: str, settings: Settings, limit: int) -> str:
-    """Run a test's query read-only against the build database and format its first rows as a table."""
-    import duckdb
+def finish_build(build_id: str, passed: bool, result: dict | None = None) -> dict:
+    """Record the outcome of the build; only a passed build may be published."""
+    from pipeline.warehouse import mark_build_finished
 
-    try:
-        con = duckdb.connect(str(settings.build_db), read_only=True)
-    except duckdb.Error as exc:
-        return f"  (could not open {settings.build_db} to show the failing rows: {exc})"
-    try:
-        cur = con.execute(f"select * from ({sql.strip().rstrip(';')}) as failing limit {int(limit)}")
-        columns = [c[0] for c in cur.description]
-        rows = cur.fetchall()
-    except duckdb.Error as exc:
-        return f"  (could not re-run the test query to show the failing rows: {exc})"
-    finally:
-        con.close()
-    cells = [columns, *[["NULL" if v is None else str(v) for v in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    table = ["  " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    table.insert(1, "  " + "-+-".join("-" * w for w in widths))
-    return f"  first {len(rows)} failing rows:\n" + "\n".join(table)
+    if passed and result is not None and not result.get("passed"):
+        raise RuntimeError(f"build {build_id} did not pass: {', '.join(result.get('failing') or [])}")
+    failures = [{"node": uid} for uid in (result or {}).get("failing", [])]
+    counts = (result or {}).get("counts")
+    state = mark_build_finished(Settings.load(), build_id, passed, failures, counts=counts)
+    return {"build_id": build_id, "status": state["status"], "seconds": state["seconds"]}

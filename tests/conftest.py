@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,13 @@ def pytest_configure(config):
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
     for name in [k for k in os.environ if k.startswith("ECOM_")]:
         del os.environ[name]  # tests must not inherit a developer's settings
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def ecom(

@@ -89,7 +89,10 @@ def test_dag_hygiene(dagbag, dag_id):
         assert task.owner == "data-platform", task.task_id
         assert task.execution_timeout is not None, task.task_id
     # Retries with backoff, except the dbt tasks: a failing data test cannot be fixed by trying again.
-    retried = [t for t in dag.tasks if not t.task_id.startswith("dbt.") and t.task_id != "start_build"]
+    from pipeline.node_tasks import DbtNodeResult
+
+    dbt = {"start_build", "dbt_build"}
+    retried = [t for t in dag.tasks if not isinstance(t, DbtNodeResult) and t.task_id not in dbt]
     assert retried and all(t.retries >= 1 and t.retry_exponential_backoff for t in retried)
 
 
@@ -97,6 +100,12 @@ def test_generation_catches_up_from_the_opening_date_with_a_validated_form(dagba
     dag = dagbag.dags["ecommerce_generate_daily"]
     assert dag.catchup is True
     assert dag.start_date == pendulum.datetime(2025, 9, 1, tz="UTC")
+    # bounded history: every day of the demo window (to ECOM_END), not every day up to the wall clock
+    days = dag.timetable.event_dates
+    assert days[0] == pendulum.datetime(2025, 9, 1, tz="UTC")
+    assert days[-1] == pendulum.datetime(2025, 12, 31, tz="UTC") and len(days) == 122
+    assert dag.timetable.description.startswith("daily, 2025-09-01 to 2025-12-31")  # what the UI shows
+    assert dag.end_date is None  # which would block manual runs dated today
     params = dag.params
     assert set(params) == {"scale", "seed", "inject", "day"}
     assert all(params.get_param(name).description for name in params)
@@ -120,39 +129,57 @@ def test_refresh_is_scheduled_on_the_generated_assets(dagbag):
     assert produced == {f"ecommerce_lake_{t}" for t in CORE_TABLES}  # every lake table the generator writes
 
 
-def test_refresh_runs_one_dbt_build_watched_by_a_task_per_model(dagbag):
+def test_refresh_runs_one_dbt_build_shown_as_a_task_per_model_grouped_by_layer(dagbag):
     import json
+
+    from pipeline.node_tasks import DbtNodeResult
 
     dag = dagbag.dags["ecommerce_marts_refresh"]
     manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())
-    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    for model in models:
-        assert f"dbt.{model}.run" in dag.task_dict or f"dbt.{model}_run" in dag.task_dict, model
-    assert "dbt.dm_kpi_daily.test" in dag.task_dict
-    assert "dbt.lake_orders.test" in dag.task_dict  # source tests gate the models that read the lake
-    # one writer: the single `dbt build` takes the one slot of the DuckDB pool; the per-node tasks only read
-    # its results, and start once it has finished (whatever its outcome), so none waits on a worker slot
-    build = dag.task_dict["dbt.dbt_producer_watcher"]
-    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
-    assert [t.task_id for t in dag.tasks if t.pool == "ecommerce_duckdb" and t in dbt_tasks] == [
-        build.task_id
-    ]
-    assert build.base_cmd == ["build"] and build.retries == 0
-    assert not build._check_source_freshness  # stale historical sources must not skip models silently
-    watchers = [t for t in dbt_tasks if hasattr(t, "producer_task_id")]
-    assert len(watchers) >= len(models)
-    for task in watchers:
-        assert build in task.get_flat_relatives(upstream=True), task.task_id
-        assert task._fallback_to_non_watcher_run.func.__name__ == "node_result_from_build"  # never runs dbt
-    roots = [t for t in dbt_tasks if t.upstream_task_ids == {"start_build", build.task_id}]
-    assert roots and {t.trigger_rule for t in roots} == {"all_done_min_one_success"}
+    models = {n["name"]: n["fqn"][1] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    for model, layer in models.items():
+        assert f"{layer}.{model}" in dag.task_dict, model  # e.g. marts.dm_kpi_daily, with its tests
+    assert {"staging", "intermediate", "marts"} <= set(models.values())
+    assert "lake.orders" in dag.task_dict  # source tests gate the models that read the lake
+    nodes = [t for t in dag.tasks if isinstance(t, DbtNodeResult)]
+    # one task per model / tested source (plus seeds), not one per test: readable without zooming
+    assert len(models) <= len(nodes) <= len(models) + 12
+    assert len(dag.tasks) <= len(nodes) + 8
+    tests = [uid for uid in manifest["nodes"] if uid.startswith("test.")]
+    shown = {m for t in nodes for m in t.members}
+    assert set(tests) <= shown  # every data test is reported by exactly one model's or source's task
+    assert sum(len(t.members) - 1 for t in nodes) == len(tests) + len(manifest.get("unit_tests", {}))
+    # the node tasks run no dbt and need no worker: they start and end in the triggerer
+    assert all(t.start_from_trigger and t.retries == 0 for t in nodes)
+    assert all(t.trigger_rule == "all_done" and t.upstream_task_ids == {"dbt_build"} for t in nodes)
+    # one writer: the single `dbt build` takes the one slot of the DuckDB pool
+    build = dag.task_dict["dbt_build"]
+    assert build.pool == "ecommerce_duckdb" and build.retries == 0
+    assert {t.task_id for t in dag.tasks if t.pool == "ecommerce_duckdb"} == {
+        "start_build",
+        "dbt_build",
+        "publish",
+    }
     # write-audit-publish: nothing reaches publish without passing through mark_passed
     assert dag.task_dict["publish"].upstream_task_ids == {"mark_passed"}
-    assert {t.task_id for t in dag.task_dict["mark_passed"].upstream_list} >= {
+    assert dag.task_dict["mark_passed"].upstream_task_ids >= {
         "start_build",
-        "dbt.dbt_producer_watcher_done",
+        "dbt_build",
+        "marts.dm_kpi_daily",
     }
     assert dag.task_dict["mark_failed"].trigger_rule == "one_failed"
+
+
+def test_refresh_form_submits_with_its_defaults(dagbag):
+    """The Trigger form's defaults validate (an empty selector is the whole project) and the DAG starts
+    unpaused, so the generation DAG's Asset events reach it without a second unpause."""
+    dag = dagbag.dags["ecommerce_marts_refresh"]
+    params = dag.params
+    assert params.get_param("select").resolve(None) is None  # not required: the form enables Trigger
+    assert params.get_param("select").resolve("dm_kpi_daily+") == "dm_kpi_daily+"
+    params.validate()
+    assert dag.is_paused_upon_creation is False
+    assert dagbag.dags["ecommerce_generate_daily"].is_paused_upon_creation is not False
 
 
 # --- end to end in-process --------------------------------------------------------------------------------
@@ -174,20 +201,17 @@ def test_generation_is_idempotent_per_logical_date(dagbag, refreshed, data_dir):
     assert part.read_bytes() == before
 
 
-def build_failures(run) -> dict:
-    """The failing dbt nodes the build task reported in XCom (the node tasks print them in their logs)."""
+def build_result(run) -> dict:
+    """What the build task returned (XCom): the verdict of every model / source task."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
-
-    from pipeline.tasks import FAILURES_XCOM_KEY
 
     with create_session() as session:
         row = session.scalars(
             XComModel.get_many(
-                run_id=run.run_id, key=FAILURES_XCOM_KEY, task_ids="dbt.dbt_producer_watcher",
-                dag_ids="ecommerce_marts_refresh",
+                run_id=run.run_id, key="return_value", task_ids="dbt_build", dag_ids="ecommerce_marts_refresh"
             )
-        ).first()  # fmt: skip
+        ).first()
         return XComModel.deserialize_value(row) if row is not None else {}
 
 
@@ -204,42 +228,48 @@ def test_refresh_publishes_what_the_cli_publishes(refreshed, data_dir, tmp_path)
     cli = marts(tmp_path / "warehouse" / "ecommerce.duckdb")
     assert published["dm_kpi_daily"] == cli["dm_kpi_daily"]
     ti = {t.task_id: t.state for t in refreshed.get_task_instances()}
-    assert ti["dbt.dm_kpi_daily.run"] == ti["dbt.dm_kpi_daily.test"] == ti["smoke_check"] == "success"
-    assert ti["dbt.dm_rfm_segments.run"] == "skipped"  # outside the selector
+    assert ti["marts.dm_kpi_daily"] == ti["lake.orders"] == ti["smoke_check"] == "success"
+    assert ti["marts.dm_rfm_segments"] == "skipped"  # outside the selector
 
 
-def test_failing_dbt_test_publishes_nothing_and_logs_the_rows(dagbag, refreshed, data_dir, capfd):
+def test_failing_dbt_test_is_one_red_task_whose_log_opens_with_the_test_and_rows(
+    dagbag, refreshed, data_dir, capfd
+):
     publish_db = data_dir / "warehouse" / "ecommerce.duckdb"
     before_id, before = publication(publish_db), marts(publish_db)
 
     assert generate(dagbag, DAY2, inject=["duplicate_keys"]).state == "success"
-    run = dagbag.dags["ecommerce_marts_refresh"].test(run_conf={"select": "source:lake.orders+"})
+    capfd.readouterr()
+    # the form's default, the whole project (explicit: in-process, dag.test() keeps the previous run's conf)
+    run = dagbag.dags["ecommerce_marts_refresh"].test(run_conf={"select": None})
     out = capfd.readouterr()
     log = out.out + out.err
 
     assert run.state == "failed"
-    ti = {t.task_id: t.state for t in run.get_task_instances()}
-    # The failing source test's task is red: failed itself, or upstream_failed when the task of its source
-    # reported the failure first (the order in which the node tasks read the finished build is not fixed).
-    assert ti["dbt.lake_orders.test"] in {"failed", "upstream_failed"}
-    assert "failed" in {ti["dbt.lake_orders.test"], ti.get("dbt.lake_orders.source")}
+    ti = states(run)
+    # only the node that failed is red; what dbt skipped because of it shows as skipped
+    assert [k for k, v in ti.items() if v == "failed"] == ["lake.orders"], ti
+    assert ti["dbt_build"] == "success"  # dbt ran; its verdict is the model tasks'
+    assert ti["staging.stg_lake__orders"] == ti["marts.dm_kpi_daily"] == "skipped"
+    assert ti["lake.users"] == ti["lake.products"] == "success"  # healthy sources stay green
     assert ti["mark_failed"] == "success"
     assert ti["publish"] == "upstream_failed"
     assert publication(publish_db) == before_id and marts(publish_db) == before
     import json
 
     assert json.loads((data_dir / "warehouse" / "build.json").read_text())["status"] == "failed"
-    # the failing task's log names the test and shows the rows that broke it
-    assert "source_unique_lake_orders_order_id" in log
-    assert "first" in log and "failing rows" in log and "n_records" in log
-    # one dbt build ran and failed; the node task of the failing source test repeats its report
-    assert ti["dbt.dbt_producer_watcher"] == "failed"
-    report = build_failures(run)
-    assert report and all(uid.startswith("test.ecommerce.source_") for uid in report), report
-    assert any("source_unique_lake_orders_order_id" in uid for uid in report)
-    assert all("source.ecommerce.lake.orders" in f["parents"] for f in report.values())
-    assert all("n_records" in f["text"] for f in report.values())
-    assert ti["dbt.stg_lake__orders.run"] == "upstream_failed"  # dbt skipped what reads the bad source
+    # the failing task's verdict opens with the test's name, then the rows dbt stored for it
+    result = build_result(run)
+    lines = result["nodes"]["lake.orders"]["lines"]
+    assert lines[0].startswith("dbt test source_unique_lake_orders_order_id FAIL"), lines
+    assert "failing rows" in lines[2] and '"audit"' in lines[2]
+    assert lines[3].split("|")[0].strip() == "unique_field" and "n_records" in lines[3]
+    assert "\n".join(lines) in log  # printed first in that task's log
+    skipped = result["nodes"]["staging.stg_lake__orders"]["lines"][0]
+    assert "skipped" in skipped and "source_unique_lake_orders_order_id" in skipped
+    # the build's log ends with a readable summary, not raw JSON
+    summary = log[log.rindex("dbt build summary") :]
+    assert "FAILED lake.orders" in summary and "nothing will be published" in summary
 
     # the day regenerated clean: the next refresh passes again
     assert generate(dagbag, DAY2).state == "success"

@@ -1,8 +1,10 @@
-"""A real Airflow: `airflow standalone` (as `make airflow` starts it) driven through its REST API and its UI.
+"""A real Airflow: `airflow standalone` (as `make airflow` starts it) driven through its REST API, its CLI and
+its UI in headless Chromium, as the README's Airflow section tells a data engineer to.
 
 One instance, shared by the module: a temporary AIRFLOW_HOME and data dir, a free port, tiny scale. The
-generation DAG runs on demand only (`ECOM_AIRFLOW_SCHEDULE=none`), so the only runs are the ones the tests trigger,
-and the Asset-triggered refreshes they cause.
+generation DAG keeps its daily schedule with catchup off (`ECOM_AIRFLOW_CATCHUP=false`), so unpausing it queues
+nothing: the only runs are the ones the tests trigger or backfill, and the Asset-triggered refreshes they cause.
+Screenshots go to $ECOM_SHOTS_DIR when it is set.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,11 +21,12 @@ import urllib.request
 import duckdb
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAY1, DAY2 = "2025-09-01", "2025-09-02"
+SHOTS = os.environ.get("ECOM_SHOTS_DIR")
 STARTUP_TIMEOUT = 240
 RUN_TIMEOUT = 900
 CHROMIUM_ARGS = [
@@ -36,10 +38,30 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def login(page, api) -> None:
+    page.goto(api.base + "/")
+    page.get_by_label("Username").fill(api.user)
+    page.get_by_label("Password").fill(api.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/", timeout=60_000)
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 class Api:
@@ -63,6 +85,20 @@ class Api:
             "POST", "/auth/token", {"username": self.user, "password": self.password}, auth=False
         )["access_token"]
         return self.token
+
+    def states(self, dag_id: str, run_id: str) -> dict[str, str]:
+        tis = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=200")
+        return {t["task_id"]: t["state"] for t in tis["task_instances"]}
+
+    def log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+        from urllib.parse import quote
+
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id)}/taskInstances/{task_id}/logs/{try_number}"
+        content = self.call("GET", path + "?full_content=true")["content"]
+        return "\n".join(c.get("event", "") if isinstance(c, dict) else str(c) for c in content)
+
+    def runs(self, dag_id: str) -> list[dict]:
+        return self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=-run_after&limit=50")["dag_runs"]
 
     def wait_for_run(self, dag_id: str, predicate, timeout: float = RUN_TIMEOUT) -> dict:
         deadline = time.monotonic() + timeout
@@ -90,7 +126,7 @@ def airflow(tmp_path_factory):
         # the log servers of the scheduler and the triggerer: free ports too, beside other instances
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "ECOM_AIRFLOW_SCHEDULE": "none",
+        "ECOM_AIRFLOW_CATCHUP": "false",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
     }
     log = (home / "standalone.log").open("w")
@@ -118,9 +154,9 @@ def airflow(tmp_path_factory):
             if time.monotonic() > deadline:
                 raise AssertionError(f"Airflow not ready in {STARTUP_TIMEOUT}s")
             time.sleep(2)
-        for dag_id in ("ecommerce_generate_daily", "ecommerce_marts_refresh"):
-            api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        yield api, data, home
+        # as the README says: unpause the generation DAG only (the refresh starts unpaused)
+        api.call("PATCH", "/api/v2/dags/ecommerce_generate_daily", {"is_paused": False})
+        yield api, data, home, env
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -132,7 +168,10 @@ def airflow(tmp_path_factory):
 
 
 def test_rest_trigger_generates_a_day_and_the_asset_triggered_refresh_publishes_it(airflow):
-    api, data, _ = airflow
+    api, data, _, _ = airflow
+    dags = {d["dag_id"]: d for d in api.call("GET", "/api/v2/dags?dag_id_pattern=ecommerce")["dags"]}
+    assert dags["ecommerce_marts_refresh"]["is_paused"] is False  # no second unpause needed
+    assert not api.runs("ecommerce_generate_daily")  # catchup off: unpausing queued nothing
     run = api.call(
         "POST",
         "/api/v2/dags/ecommerce_generate_daily/dagRuns",
@@ -164,42 +203,156 @@ def test_rest_trigger_generates_a_day_and_the_asset_triggered_refresh_publishes_
     assert days[:2] == (DAY1, DAY1) and days[2] > 0
     assert {"dm_kpi_daily", "dm_rfm_segments", "dm_funnel_events"} <= tables
     # the smoke check's log is reachable through the API too
-    tis = api.call(
-        "GET", f"/api/v2/dags/ecommerce_marts_refresh/dagRuns/{refresh['dag_run_id']}/taskInstances?limit=200"
-    )
-    states = {t["task_id"]: t["state"] for t in tis["task_instances"]}
+    states = api.states("ecommerce_marts_refresh", refresh["dag_run_id"])
     assert states["publish"] == states["smoke_check"] == "success"
-    assert sum(1 for t in states if t.startswith("dbt.") and t.endswith(".test")) >= 5
+    nodes = {
+        t: s for t, s in states.items() if t.split(".")[0] in ("lake", "staging", "intermediate", "marts")
+    }
+    assert sum(1 for t in nodes if t.startswith("lake.")) >= 5
+    assert set(nodes.values()) == {"success"}, nodes  # the node tasks ended in the triggerer, green
 
 
-def test_browser_login_sees_both_dags_and_triggers_a_run_from_the_form(airflow, chromium_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_browser_login_sees_both_dags_and_triggers_a_run_from_the_form(airflow, browser):
+    from playwright.sync_api import expect
 
-    api, data, _ = airflow
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(api.base + "/")
-            page.get_by_label("Username").fill(api.user)
-            page.get_by_label("Password").fill(api.password)
-            page.get_by_role("button", name="Sign in").click()
+    api, data, _, _ = airflow
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(page, api)
+    page.goto(api.base + "/dags")
+    expect(page.get_by_text("ecommerce_generate_daily")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("ecommerce_marts_refresh")).to_be_visible()
+    shot(page, "dags-list")
 
-            page.goto(api.base + "/dags")
-            expect(page.get_by_text("ecommerce_generate_daily")).to_be_visible(timeout=60_000)
-            expect(page.get_by_text("ecommerce_marts_refresh")).to_be_visible()
-
-            page.goto(api.base + "/dags/ecommerce_generate_daily")
-            page.get_by_role("button", name="Trigger").first.click()
-            dialog = page.get_by_role("dialog")
-            # the Params form, with the descriptions written in the DAG file
-            for text in ("Run Parameters", "scale", "seed", "inject", "Volume preset", "duplicate_keys"):
-                expect(dialog.get_by_text(text).first).to_be_visible(timeout=30_000)
-            dialog.locator("input[name='element_day']").fill(DAY2)
-            dialog.get_by_role("button", name="Trigger").last.click()
-            page.wait_for_url("**/runs/**", timeout=30_000)
-        finally:
-            browser.close()
+    page.goto(api.base + "/dags/ecommerce_generate_daily")
+    page.get_by_role("button", name="Trigger").first.click()
+    dialog = page.get_by_role("dialog")
+    # the Params form, with the descriptions written in the DAG file
+    for text in ("Run Parameters", "scale", "seed", "inject", "Volume preset", "duplicate_keys"):
+        expect(dialog.get_by_text(text).first).to_be_visible(timeout=30_000)
+    dialog.locator("input[name='element_day']").fill(DAY2)
+    shot(page, "generate-trigger-form")
+    dialog.get_by_role("button", name="Trigger").last.click()
+    page.wait_for_url("**/runs/**", timeout=30_000)
+    page.close()
     run = api.wait_for_run("ecommerce_generate_daily", lambda r: (r.get("conf") or {}).get("day") == DAY2)
     assert run["state"] == "success" and run["run_type"] == "manual"
     assert (data / "lake" / "orders" / f"dt={DAY2}" / "part-0.parquet").exists()
+
+
+def test_refresh_form_submits_with_its_defaults_and_builds_everything(airflow, browser):
+    from playwright.sync_api import expect
+
+    api, _, _, _ = airflow
+    before = {r["dag_run_id"] for r in api.runs("ecommerce_marts_refresh")}
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(page, api)
+    page.goto(api.base + "/dags/ecommerce_marts_refresh")
+    page.get_by_role("button", name="Trigger").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("select").first).to_be_visible(timeout=30_000)
+    shot(page, "refresh-trigger-form")
+    submit = dialog.get_by_role("button", name="Trigger").last
+    expect(submit).to_be_enabled(timeout=10_000)  # with the defaults: empty select, no full refresh
+    submit.click()
+    page.wait_for_url("**/runs/**", timeout=30_000)
+    run = api.wait_for_run("ecommerce_marts_refresh", lambda r: r["dag_run_id"] not in before)
+    assert run["run_type"] == "manual" and run["state"] == "success"
+    states = api.states("ecommerce_marts_refresh", run["dag_run_id"])
+    # the whole project: every source's tests ran (none left out as with a `fqn:*` selector)
+    assert {t: s for t, s in states.items() if t.startswith("lake.")} and all(
+        s == "success" for t, s in states.items() if t.startswith("lake.")
+    ), states
+    page.goto(api.base + f"/dags/ecommerce_marts_refresh/runs/{run['dag_run_id']}")
+    page.wait_for_timeout(3000)
+    shot(page, "refresh-run-graph")
+    page.close()
+
+
+def test_injected_fault_shows_one_failed_node_whose_log_opens_with_the_test_and_rows(airflow, browser):
+    from playwright.sync_api import expect
+
+    api, data, _, _ = airflow
+    before = {r["dag_run_id"] for r in api.runs("ecommerce_marts_refresh")}
+    published = data / "warehouse" / "ecommerce.duckdb"
+    published_bytes = published.read_bytes()
+    api.call(
+        "POST",
+        "/api/v2/dags/ecommerce_generate_daily/dagRuns",
+        {
+            "dag_run_id": "fault_day1",
+            "logical_date": f"{DAY1}T00:00:00Z",
+            "conf": {"inject": ["duplicate_keys"]},
+        },
+    )
+    assert api.wait_for_run("ecommerce_generate_daily", lambda r: r["dag_run_id"] == "fault_day1")[
+        "state"
+    ] == ("success")
+    run = api.wait_for_run("ecommerce_marts_refresh", lambda r: r["dag_run_id"] not in before)
+    assert run["state"] == "failed"
+    states = api.states("ecommerce_marts_refresh", run["dag_run_id"])
+    assert [t for t, s in states.items() if s == "failed"] == ["lake.orders"], states
+    assert states["staging.stg_lake__orders"] == states["marts.dm_kpi_daily"] == "skipped"
+    assert states["dbt_build"] == "success" and states["publish"] == "upstream_failed"
+    assert published.read_bytes() == published_bytes  # nothing published
+    log = api.log("ecommerce_marts_refresh", run["dag_run_id"], "lake.orders")
+    lines = [line for line in log.splitlines() if line.strip()]
+    first = next(i for i, line in enumerate(lines) if "source_unique_lake_orders_order_id" in line)
+    # the test's name, then its failing rows, before anything else of substance
+    assert first <= 3, lines[:10]
+    assert "failing rows" in "\n".join(lines[first : first + 3])
+    assert any("n_records" in line for line in lines[first : first + 5]), lines[: first + 6]
+    build_log = api.log("ecommerce_marts_refresh", run["dag_run_id"], "dbt_build")
+    tail = build_log[build_log.rindex("dbt build summary") :]
+    assert "FAILED lake.orders" in tail and "nothing will be published" in tail and "{" not in tail[:200]
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(page, api)
+    page.goto(api.base + f"/dags/ecommerce_marts_refresh/runs/{run['dag_run_id']}/tasks/lake.orders")
+    expect(page.get_by_text("source_unique_lake_orders_order_id").first).to_be_visible(timeout=60_000)
+    shot(page, "failed-node-log")
+    page.goto(api.base + f"/dags/ecommerce_marts_refresh/runs/{run['dag_run_id']}")
+    page.wait_for_timeout(3000)
+    shot(page, "failed-run-graph")
+    page.close()
+    # recovery: the day regenerated clean, the refresh passes again
+    api.call(
+        "POST",
+        "/api/v2/dags/ecommerce_generate_daily/dagRuns",
+        {"dag_run_id": "clean_day1", "logical_date": f"{DAY1}T00:00:00Z", "conf": {}},
+    )
+    ids = {r["dag_run_id"] for r in api.runs("ecommerce_marts_refresh")}
+    assert (
+        api.wait_for_run("ecommerce_marts_refresh", lambda r: r["dag_run_id"] not in ids)["state"]
+        == "success"
+    )
+
+
+def test_documented_backfill_regenerates_days_that_already_ran(airflow, browser):
+    """README: `airflow backfill create ... --reprocess-behavior completed` on the unpaused DAG."""
+    api, data, _, env = airflow
+    part = data / "lake" / "orders" / f"dt={DAY1}" / "part-0.parquet"
+    before_bytes, before_mtime = part.read_bytes(), part.stat().st_mtime_ns
+    proc = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "airflow"), "backfill", "create", "--dag-id", "ecommerce_generate_daily",
+         "--from-date", DAY1, "--to-date", DAY2, "--reprocess-behavior", "completed"],
+        env={**env, "PATH": f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}"},
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline:
+        backfilled = [r for r in api.runs("ecommerce_generate_daily") if r["run_type"] == "backfill"]
+        if len(backfilled) == 2 and all(r["state"] in ("success", "failed") for r in backfilled):
+            break
+        time.sleep(3)
+    assert sorted(r["logical_date"][:10] for r in backfilled) == [DAY1, DAY2]
+    assert {r["state"] for r in backfilled} == {"success"}
+    # generated again (a new file), byte for byte the same day
+    assert part.stat().st_mtime_ns != before_mtime
+    assert part.read_bytes() == before_bytes
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(page, api)
+    page.goto(api.base + "/dags/ecommerce_generate_daily/runs")
+    page.wait_for_timeout(3000)
+    shot(page, "backfill-runs")
+    page.close()

@@ -5,8 +5,8 @@ throwaway PostgreSQL 15 cluster on a free port and removes it afterwards."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -14,51 +14,42 @@ from pathlib import Path
 import pytest
 
 from pipeline.dbt import dbt_executable
-from tests.conftest import REPO
+from pipeline.pg_cluster import ADMIN_ROLE, LocalCluster
+from tests.conftest import REPO, free_port
 
 pytestmark = pytest.mark.integration
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def as_postgres(*cmd: str) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
-
-
 @pytest.fixture(scope="module")
-def postgres_port(postgres_bin):
+def postgres(postgres_bin):
+    """The project's own local cluster code (as `ecom serve` runs it) in a throwaway folder, on a free port."""
+    import psycopg
+
     root = Path(tempfile.mkdtemp(prefix="ecom-dbt-pg-", dir="/tmp"))
-    pgdata = root / "pgdata"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    port = free_port()
-    run = lambda *cmd: subprocess.run(as_postgres(*cmd), check=True, capture_output=True, text=True)  # noqa: E731
+    os.chmod(root, 0o755)  # the postgres system user must traverse it
+    cluster = LocalCluster(root / "postgres", free_port())
+    password = secrets.token_urlsafe(16)
     try:
-        run(str(postgres_bin / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        run(
-            str(postgres_bin / "pg_ctl"), "-D", str(pgdata), "-l", str(root / "log"), "-w", "-o",
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start",
-        )  # fmt: skip
-        run(str(postgres_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ecommerce")
-        yield port
+        cluster.ensure_running(password)
+        dsn = f"host=127.0.0.1 port={cluster.port} user={ADMIN_ROLE} password={password} dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as con:
+            con.execute("create database ecommerce")
+        yield cluster.port, password
     finally:
-        subprocess.run(as_postgres(str(postgres_bin / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"),
-                       capture_output=True, check=False)  # fmt: skip
+        cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_project_compiles_against_postgres(postgres_port, tmp_path):
+def test_project_compiles_against_postgres(postgres, tmp_path):
+    port, password = postgres
     project = REPO / "dbt_project"
     env = {
         **os.environ,
         "ECOM_DBT_TARGET": "postgres",
-        "ECOM_PG_PORT": str(postgres_port),
+        "ECOM_PG_PORT": str(port),
         "ECOM_PG_HOST": "127.0.0.1",
-        "ECOM_PG_USER": "postgres",
+        "ECOM_PG_USER": ADMIN_ROLE,
+        "ECOM_PG_PASSWORD": password,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     proc = subprocess.run(

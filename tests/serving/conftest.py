@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import Settings
-from tests.conftest import ecom
+from tests.conftest import ecom, free_port
 from tests.serving.synthetic import write_build
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def reachable_tmp_dir(prefix: str) -> Path:

@@ -14,8 +14,7 @@ from sqlalchemy.dialects import postgresql as pg
 
 from pipeline.settings import Settings
 from pipeline.warehouse import PUBLISH_STATE
-from tests.conftest import ecom
-from tests.serving.conftest import free_port
+from tests.conftest import ecom, free_port
 from tests.serving.synthetic import KEYS, build_id_of, write_build
 
 pytestmark = pytest.mark.integration
