@@ -7,16 +7,18 @@ the lookback window, which the incremental order model must pick up through the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from generator.lake import TABLES
 from pipeline.dbt import run_dbt
 from pipeline.settings import Settings
-from tests.conftest import ecom
+from tests.conftest import REPO, ecom
 from tests.dbt.conftest import MARTS
 
 pytestmark = pytest.mark.slow
@@ -43,6 +45,28 @@ def link_days(source_lake: Path, target_lake: Path, first: dt.date, last: dt.dat
         day += dt.timedelta(days=1)
 
 
+LOOKBACK_DAYS = int(
+    yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["vars"]["ecom__lookback_days"]
+)
+
+
+def days_rebuilt(settings: Settings) -> tuple[set[dt.date], set[dt.date]]:
+    """(days whose sessions the last dbt invocation wrote, every day the sessions model holds)."""
+    invocation = json.loads((settings.dbt_target_dir / "run_results.json").read_text())["metadata"][
+        "invocation_id"
+    ]
+    con = duckdb.connect(str(settings.build_db), read_only=True)
+    try:
+        rows = con.execute(
+            "select partition_date, bool_or(dbt_invocation_id = ?) from intermediate.int_events_sessionized "
+            "group by partition_date",
+            [invocation],
+        ).fetchall()
+    finally:
+        con.close()
+    return {day for day, rebuilt in rows if rebuilt}, {day for day, _ in rows}
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     full = tmp_path_factory.mktemp("full-refresh")
@@ -53,25 +77,26 @@ def builds(tmp_path_factory):
     settings = Settings.load(env={"ECOM_DATA_DIR": str(daily)})
     link_days(full / "lake", daily / "lake", START, FIRST_BUILD_END)
     ecom("build", data_dir=daily)
-    compiled = []
+    rebuilt = []
     for first, last in STEPS:
         link_days(full / "lake", daily / "lake", first, last)
         outcome = run_dbt(settings, "run", quiet=True)
         assert outcome.success, outcome.describe_failures()
-        compiled_sql = (
-            settings.dbt_target_dir / "compiled/ecommerce/models/intermediate/int_events_sessionized.sql"
-        )
-        compiled.append(compiled_sql.read_text())
-    return full, daily, compiled
+        rebuilt.append(days_rebuilt(settings))
+    return full, daily, rebuilt
 
 
-def test_incremental_runs_only_read_the_lookback_window(builds):
-    _, _, compiled = builds
-    # The cutoff is inlined as a literal: newest day held (the previous step's end) minus the 3-day lookback.
+def test_incremental_runs_rebuild_only_the_lookback_window(builds):
+    """Each run rewrites the sessions of the lookback window before the newest day it held, plus the new days,
+    and leaves every older day as the previous runs wrote it."""
+    _, _, rebuilt = builds
     previous_end = [FIRST_BUILD_END] + [last for _, last in STEPS[:-1]]
-    for sql, end in zip(compiled, previous_end, strict=True):
-        cutoff = end - dt.timedelta(days=3)
-        assert f"partition_date >= cast('{cutoff.isoformat()}' as date)" in sql
+    for (written, held), end, (_, last) in zip(rebuilt, previous_end, STEPS, strict=True):
+        cutoff = end - dt.timedelta(days=LOOKBACK_DAYS)
+        window = {day for day in held if cutoff <= day <= last}
+        assert max(held) == last
+        assert written == window, (sorted(written), cutoff, last)
+        assert min(held) < cutoff  # older days exist and were left alone
 
 
 @pytest.mark.parametrize("mart", MARTS)

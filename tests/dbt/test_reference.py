@@ -1,16 +1,112 @@
-"""The funnel, RFM and cohort marts equal an independent pandas implementation on the same lake, exactly."""
+"""Every published mart column equals an independent pandas implementation on the same lake.
+
+`COMPARED` lists, per mart, its key and the columns compared; `test_every_published_column_is_compared` reads the
+columns the build actually publishes (DuckDB's information_schema) and fails on any column without a reference,
+so a new mart column cannot ship unchecked.
+
+Tolerances: counts, dates, strings, booleans and money sums are compared exactly. Ratios are doubles that the
+two sides compute in a different order of operations: relative 1e-9. Averages of money are published rounded to
+the cent; the reference keeps them exact, and the published value must lie within half a cent of it (plus 1e-9
+for the double conversion), which allows either rounding of an exact half cent and nothing more.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+import duckdb
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from tests.conftest import REPO
 from tests.dbt import reference
-from tests.dbt.conftest import lake_frame, read_mart
+from tests.dbt.conftest import MARTS, lake_frame, read_mart
 
 pytestmark = pytest.mark.slow
+
+ROUNDED_TO_CENT = {"average_order_value"}
+RATIO_RTOL = 1e-9
+
+# mart -> (key columns, compared columns)
+COMPARED = {
+    "dm_kpi_daily": (
+        ["kpi_date"],
+        ["promo_period", "sessions", "active_users", "new_users", "orders", "revenue", "average_order_value",
+         "conversion_rate", "cart_abandonment_rate", "is_sale_day"],
+    ),
+    "dm_funnel_events": (
+        ["funnel_date", "channel", "device", "stage"],
+        ["promo_period", "stage_number", "sessions", "sessions_reached", "previous_stage_sessions",
+         "drop_off_sessions", "step_conversion_rate", "drop_off_rate", "overall_conversion_rate", "is_sale_day"],
+    ),
+    "dm_traffic_hourly": (
+        ["weekday", "hour"],
+        ["weekday_name", "days_observed", "sessions", "events", "purchases", "average_sessions_per_day",
+         "conversion_rate"],
+    ),
+    "dm_user_purchase_summary": (
+        ["user_id"],
+        ["acquisition_channel", "preferred_category", "orders", "cancelled_orders", "returned_orders", "items",
+         "gross_revenue", "net_revenue", "average_order_value", "lifetime_value", "average_days_between_orders",
+         "is_buyer", "is_repeat_buyer", "signup_date", "first_order_date", "last_order_date", "signup_at",
+         "first_order_at", "last_order_at"],
+    ),
+    "dm_category_performance": (
+        ["category", "performance_date"],
+        ["department", "orders", "units", "purchases", "product_views", "cart_adds", "returned_units", "revenue",
+         "net_revenue", "average_order_value", "revenue_share", "revenue_7d", "revenue_wow_growth",
+         "revenue_28d", "revenue_mom_growth", "view_to_cart_rate", "cart_to_purchase_rate",
+         "view_to_purchase_rate", "return_rate"],
+    ),
+    "dm_cohort_retention": (
+        ["cohort_type", "cohort_month", "period_number"],
+        ["period_month", "cohort_users", "active_users", "retention_rate", "period_revenue", "cumulative_revenue",
+         "cumulative_revenue_per_user"],
+    ),
+    "dm_rfm_segments": (
+        ["user_id"],
+        ["rfm_code", "segment_name", "recency_days", "frequency", "monetary", "recency_score", "frequency_score",
+         "monetary_score", "fm_score", "segment_customers", "segment_customer_share", "segment_revenue",
+         "segment_revenue_share", "last_order_date", "as_of_date"],
+    ),
+}  # fmt: skip
+
+
+def published_types(data_dir) -> dict[str, dict[str, str]]:
+    """mart -> column -> SQL type, as the build publishes them (information_schema)."""
+    con = duckdb.connect(str(data_dir / "warehouse" / "build.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts'"
+        ).fetchall()
+    finally:
+        con.close()
+    types: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        types.setdefault(table, {})[column] = data_type
+    return types
+
+
+def published_columns(data_dir) -> dict[str, set[str]]:
+    return {mart: set(columns) for mart, columns in published_types(data_dir).items()}
+
+
+def test_every_published_column_is_compared(small_build):
+    published = published_columns(small_build)
+    assert set(published) == set(MARTS) == set(COMPARED)
+    unchecked = {
+        f"{mart}.{column}"
+        for mart, columns in published.items()
+        for column in columns - set(COMPARED[mart][0]) - set(COMPARED[mart][1])
+    }
+    assert unchecked == set(), f"published columns without a reference check: {sorted(unchecked)}"
+    stale = {
+        f"{mart}.{column}"
+        for mart, (keys, columns) in COMPARED.items()
+        for column in set(keys + columns) - published[mart]
+    }
+    assert stale == set(), f"compared columns the build does not publish: {sorted(stale)}"
 
 
 @pytest.fixture(scope="module")
@@ -18,56 +114,118 @@ def lake(small_build):
     orders = reference.order_states(
         lake_frame(small_build, "orders"), lake_frame(small_build, "order_status_changes")
     )
-    return {"orders": orders, "users": lake_frame(small_build, "users")}
+    events = lake_frame(small_build, "user_events")
+    products = lake_frame(small_build, "products")
+    project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())
+    calendar = reference.promo_calendar(
+        pd.read_csv(REPO / "dbt_project" / "seeds" / "promotions.csv"),
+        int(project["vars"]["ecom__promo_window_days"]),
+    )
+    return {
+        "orders": orders,
+        "users": lake_frame(small_build, "users"),
+        "events": events,
+        "sessions": reference.sessions_of(events),
+        "products": products,
+        "lines": reference.order_lines(lake_frame(small_build, "order_items"), orders, products),
+        "calendar": calendar,
+    }
+
+
+def expected_mart(mart: str, lake: dict) -> pd.DataFrame:
+    if mart == "dm_kpi_daily":
+        return reference.kpi_daily(lake["sessions"], lake["users"], lake["orders"], lake["calendar"])
+    if mart == "dm_funnel_events":
+        return reference.funnel_extras(reference.funnel(lake["events"]), lake["calendar"])
+    if mart == "dm_traffic_hourly":
+        return reference.traffic_hourly(lake["sessions"])
+    if mart == "dm_user_purchase_summary":
+        return reference.user_purchase_summary(lake["users"], lake["orders"], lake["lines"])
+    if mart == "dm_category_performance":
+        return reference.category_performance(
+            lake["lines"], lake["events"], lake["products"], lake["sessions"]
+        )
+    if mart == "dm_cohort_retention":
+        return reference.cohorts(lake["users"], lake["orders"])
+    return reference.rfm(lake["orders"])
+
+
+def normalised(column: pd.Series, data_type: str) -> pd.Series:
+    """DATE columns as datetime.date, TIMESTAMP columns as pandas Timestamps, everything else as is."""
+    if data_type == "DATE":
+        return pd.Series(
+            [pd.Timestamp(v).date() if v is not None and pd.notna(v) else None for v in column],
+            index=column.index,
+            dtype=object,
+        )
+    if data_type.startswith("TIMESTAMP"):
+        return pd.to_datetime(column)
+    return column
 
 
 def as_float(column: pd.Series) -> pd.Series:
-    return column.map(lambda v: float(v) if isinstance(v, Decimal) else v).astype(float)
+    return pd.Series(
+        [
+            float(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else np.nan
+            for v in column
+        ],
+        index=column.index,
+        dtype=float,
+    )
 
 
-def assert_same(expected: pd.DataFrame, actual: pd.DataFrame, keys: list[str], columns: list[str]) -> None:
-    expected = expected.sort_values(keys).reset_index(drop=True)[keys + columns]
-    actual = actual.sort_values(keys).reset_index(drop=True)[keys + columns]
-    assert len(expected) == len(actual)
-    for column in keys + columns:
-        left, right = expected[column], actual[column]
-        numeric = column not in keys and (left.dtype == object or right.dtype.kind == "f")
-        if numeric and not isinstance(left.iloc[0], str):
-            left, right = as_float(left), as_float(right)
-        mismatch = ~((left == right) | (left.isna() & right.isna()))
-        assert not mismatch.any(), (
-            f"{column}: {mismatch.sum()} rows differ, e.g.\n{expected[mismatch].head()}"
+def differing(column: str, data_type: str, expected: pd.Series, actual: pd.Series) -> pd.Series:
+    """Boolean mask of the rows where the two sides disagree (null equals null)."""
+    if data_type in ("DOUBLE", "FLOAT") or data_type.startswith(("DECIMAL", "BIGINT", "INTEGER", "HUGEINT")):
+        left, right = as_float(expected), as_float(actual)
+        if column in ROUNDED_TO_CENT:
+            close = (left - right).abs() <= 0.005 + 1e-9
+        elif data_type in ("DOUBLE", "FLOAT"):
+            close = np.isclose(left, right, rtol=RATIO_RTOL, atol=0)
+        else:
+            close = left == right  # counts and unrounded money: exact
+    else:
+        left, right = normalised(expected, data_type), normalised(actual, data_type)
+        close = left == right
+    both_null = left.isna() & right.isna()
+    return ~(both_null | close)
+
+
+@pytest.mark.parametrize("mart", sorted(COMPARED))
+def test_mart_matches_pandas(small_build, lake, mart):
+    keys, columns = COMPARED[mart]
+    types = published_types(small_build)[mart]
+    expected = expected_mart(mart, lake)
+    actual = read_mart(small_build, mart, ", ".join(keys))
+    for key in keys:
+        expected[key], actual[key] = (
+            normalised(expected[key], types[key]),
+            normalised(actual[key], types[key]),
         )
+    assert len(actual) > 0
+    merged = expected[keys + columns].merge(
+        actual[keys + columns], on=keys, how="outer", suffixes=("_expected", "_actual"), indicator=True
+    )
+    unmatched = merged[merged["_merge"] != "both"]
+    assert unmatched.empty, f"{mart}: keys on one side only:\n{unmatched[[*keys, '_merge']].head(10)}"
+    failures = []
+    for column in columns:
+        mask = differing(column, types[column], merged[f"{column}_expected"], merged[f"{column}_actual"])
+        if mask.any():
+            sample = merged.loc[mask, [*keys, f"{column}_expected", f"{column}_actual"]].head(5)
+            failures.append(f"{column}: {int(mask.sum())} of {len(merged)} rows differ, e.g.\n{sample}")
+    assert not failures, f"{mart}:\n" + "\n".join(failures)
 
 
-def test_funnel_matches_pandas(small_build):
-    expected = reference.funnel(lake_frame(small_build, "user_events"))
-    actual = read_mart(small_build, "dm_funnel_events", "funnel_date")
-    actual["funnel_date"] = pd.to_datetime(actual["funnel_date"]).dt.date
-    assert_same(
-        expected, actual, ["funnel_date", "channel", "device", "stage"],
-        ["sessions", "sessions_reached", "previous_stage_sessions", "step_conversion_rate", "overall_conversion_rate"],
-    )  # fmt: skip
-
-
-def test_rfm_matches_pandas(small_build, lake):
-    expected = reference.rfm(lake["orders"])
-    actual = read_mart(small_build, "dm_rfm_segments", "user_id")
-    assert set(expected["segment_name"]) == set(actual["segment_name"])
-    assert len(set(actual["segment_name"])) >= 8  # the data spreads over most segments, not a degenerate few
-    assert_same(
-        expected, actual, ["user_id"],
-        ["recency_days", "frequency", "monetary", "recency_score", "frequency_score", "monetary_score", "fm_score",
-         "rfm_code", "segment_name"],
-    )  # fmt: skip
-
-
-def test_cohorts_match_pandas(small_build, lake):
-    expected = reference.cohorts(lake["users"], lake["orders"])
-    actual = read_mart(small_build, "dm_cohort_retention", "cohort_type")
-    actual["cohort_month"] = pd.to_datetime(actual["cohort_month"]).dt.date
-    assert set(actual["cohort_type"]) == {"signup", "first_purchase"}
-    assert_same(
-        expected, actual, ["cohort_type", "cohort_month", "period_number"],
-        ["cohort_users", "active_users", "retention_rate", "cumulative_revenue"],
-    )  # fmt: skip
+def test_the_window_exercises_the_columns(small_build, lake):
+    """The comparison means something only if the data reaches the interesting cases."""
+    rfm = read_mart(small_build, "dm_rfm_segments", "user_id")
+    assert len(set(rfm["segment_name"])) >= 8  # the data spreads over most segments, not a degenerate few
+    categories = read_mart(small_build, "dm_category_performance", "category, performance_date")
+    assert categories["revenue_wow_growth"].notna().any()
+    assert categories["revenue_mom_growth"].notna().any()  # the window is longer than 56 days
+    kpis = read_mart(small_build, "dm_kpi_daily", "kpi_date")
+    assert set(kpis["promo_period"]) >= {"regular", "pre_sale", "sale", "post_sale"}
+    users = read_mart(small_build, "dm_user_purchase_summary", "user_id")
+    assert users["is_repeat_buyer"].any() and (users["cancelled_orders"] > 0).any()
+    assert (users["returned_orders"] > 0).any()

@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from pipeline.serve import published_duckdb
+from pipeline.settings import Settings
 from tests.conftest import BIN, ecom
+from tests.reliability.killing import Reader, kill_mid_write
 from tests.serving.synthetic import VERSION_QUERY, whole_version, write_build
 
 pytestmark = pytest.mark.integration
@@ -32,31 +34,42 @@ def start_and_kill(args: list[str], env: dict, started, delay: float) -> int:
     return proc.wait()
 
 
-def test_killed_duckdb_publish_leaves_the_previous_file(data_dir, bi_server):
-    settings = bi_server.settings_for(data_dir)
+def test_killed_duckdb_publish_never_shows_a_reader_a_missing_partial_or_locked_file(data_dir):
+    """While publishes of version 2 are SIGKILLed part-way through writing, a reader opening the published
+    path over and over always finds it, can open it, and sees one whole version; after each kill it serves
+    the previous version or the new one, whole."""
+    settings = Settings.load(env={"ECOM_DATA_DIR": str(data_dir)})
     write_build(settings, 1, SIZE)
     ecom("publish", data_dir=data_dir)
     write_build(settings, 2, SIZE)
-    warehouse = settings.warehouse_dir
-    outcomes, previous = [], 1
-    for delay in DELAYS:
-        code = start_and_kill(
-            ["publish"],
-            {"ECOM_DATA_DIR": str(data_dir)},
-            lambda: any(warehouse.glob(".ecommerce.duckdb.*")),
-            delay,
-        )
+
+    def read() -> int:
         with published_duckdb(settings) as con:
-            served = whole_version(con.execute(VERSION_QUERY).fetchone(), SIZE)
-        # Killed before the rename: the previous file; after it (or not killed at all): the new one.
-        assert served == 2 if code == 0 else served in (previous, 2)
-        outcomes.append((code, served))
-        previous = served
-    assert (-signal.SIGKILL, 1) in outcomes  # at least one kill landed in the middle of a publish
+            return whole_version(con.execute(VERSION_QUERY).fetchone(), SIZE)
+
+    env = {"ECOM_DATA_DIR": str(data_dir)}
+    outcomes = []
+    with Reader(read) as reader:
+        # Killed while a new file fills up in the warehouse folder, at several points of the write...
+        for delay in DELAYS:
+            code, started = kill_mid_write(["publish"], env, settings.warehouse_dir, delay)
+            served = read()
+            assert served == 2 if code == 0 else served in (1, 2)
+            outcomes.append((code, started, served))
+        # ... and the instant the published file itself changes (a publish writing in place dies half-way).
+        for _ in range(3):
+            write_build(settings, 1, SIZE)  # alternate versions, so that every publish changes the file
+            ecom("publish", data_dir=data_dir)
+            write_build(settings, 2, SIZE)
+            code, started = kill_mid_write(["publish"], env, settings.publish_db)
+            assert started
+            assert read() in (1, 2)
+    assert reader.errors == [], reader.errors[:5]
+    assert set(reader.seen) <= {1, 2} and len(reader.seen) > 20
+    # At least one kill landed while the new version was being written, and the previous one stayed served.
+    assert (-signal.SIGKILL, True, 1) in outcomes, outcomes
     ecom("publish", data_dir=data_dir)
-    with published_duckdb(settings) as con:
-        assert whole_version(con.execute(VERSION_QUERY).fetchone(), SIZE) == 2
-    assert sorted(p.name for p in warehouse.iterdir() if p.name.startswith(".")) == []
+    assert read() == 2
 
 
 def test_killed_postgres_publish_leaves_the_previous_version(data_dir, bi_server):

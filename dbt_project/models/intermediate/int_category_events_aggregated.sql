@@ -1,12 +1,5 @@
 {#- Product views, cart adds and removals per category and day, from the clickstream. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='activity_date',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='activity_date') }}
 
 with
 

@@ -1,14 +1,7 @@
 {#- Orders with their state after late cancellations and returns. On incremental runs the orders of the
     lookback window are rebuilt, plus every older order (within the late-change horizon) whose status changed
     in a partition of the window. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='order_id') }}
 
 with
 

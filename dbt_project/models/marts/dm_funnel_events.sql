@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='funnel_date',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='funnel_date') }}
 
 with
 
