@@ -20,7 +20,8 @@ from generator.catalog import build_products, catalog, prices_on, products_on
 from generator.config import GeneratorConfig
 from generator.events import build_events
 from generator.orders import build_orders, build_status_changes
-from generator.plan import SessionPlan, assign_users, order_summary, session_plan
+from generator.plan import SessionPlan, order_summary, session_plan
+from generator.truth import build_user_truth
 from generator.users import build_users
 
 
@@ -37,7 +38,7 @@ def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
     n_products = products_on(cfg, day)
     cat = catalog(cfg, n_products)
     prices = prices_on(cfg, day, cat)
-    user_ids = assign_users(cfg, plan)
+    user_ids = plan.user_id
     events, carts = build_events(cfg, plan, cat, user_ids)
     orders, items = build_orders(cfg, plan, carts, prices, user_ids)
     tables = {
@@ -48,5 +49,6 @@ def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
         "user_events": events,
         "order_status_changes": build_status_changes(cfg, day),
         "answer_key": build_answer_key(cfg, plan),
+        "user_truth": build_user_truth(cfg, day),
     }
     return Day(tables=tables, plan=plan)

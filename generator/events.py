@@ -71,7 +71,7 @@ def build_events(
     rank = np.empty(len(v_session), dtype=np.int64)
     rank[order] = np.arange(len(v_session)) - v_first[v_session[order]]
     v_added = rank < n_add[v_session]
-    v_quantity = np.where(v_added, rng.choice(m.QUANTITIES, size=len(v_session), p=m.QUANTITY_MIX), 0)
+    v_quantity = np.where(v_added, 1 + rng.poisson(plan.spend_level[v_session] * m.EXTRA_UNIT_RATE), 0)
 
     # Removals: a cart with two or more lines may lose one; an abandoned single-line cart may be emptied.
     may_remove = carted & ((n_add >= 2) | (stage == STAGE_CART))
