@@ -40,6 +40,7 @@ def prepare_lake(lake: Path, cfg: GeneratorConfig) -> None:
         raise ConfigError(f"lake path {lake} exists and is not a directory")
     if marker.exists():
         held = json.loads(marker.read_text())
+        held.setdefault("market", "us")  # lakes made before markets existed are US lakes
         wanted = lake_identity(cfg)
         diff = {k: (held.get(k), v) for k, v in wanted.items() if held.get(k) != v}
         if diff:
