@@ -44,8 +44,8 @@ def timed(fn):
 
 def warm_up(cfg, first_day: dt.date) -> None:
     """Build the Faker pools and the look-back the first day needs; a long window pays this once."""
-    from generator import day as d
     from generator import model as m
+    from generator import plan as d
     from generator.vocab import vocabulary
 
     vocabulary(cfg.seed, cfg.locale)
@@ -71,16 +71,17 @@ def our_users(cfg, day: dt.date, n: int, root: Path) -> tuple[int, float]:
     import numpy as np
     import pyarrow.parquet as pq
 
-    from generator import day as d
     from generator.lake import parquet_options
+    from generator.plan import session_plan
+    from generator.users import build_users
 
-    plan = d.session_plan(cfg, day)
+    plan = session_plan(cfg, day)
     every = {f: np.resize(getattr(plan, f), n) for f in ("channel", "device", "persona", "intent", "stage")}
     plan = dataclasses.replace(plan, session_type=np.ones(n, dtype=np.int8), **every)
     start = np.sort(np.resize(plan.start_second, n)).astype(float)
 
     def run() -> int:
-        table = d.build_users(cfg, plan, start)
+        table = build_users(cfg, plan, start)
         pq.write_table(table, root / "users.parquet", **parquet_options(table))
         return table.num_rows
 
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = GeneratorConfig(scale=args.scale)
     days = [args.start + dt.timedelta(days=i) for i in range(args.days)]
-    from generator.day import products_on
+    from generator.catalog import products_on
 
     print(
         f"scale {args.scale}, {args.days} day(s) from {args.start}, {os.cpu_count()} cores, "

@@ -28,6 +28,18 @@ PERSONA_MIX_VISITS = np.array([0.30, 0.45, 0.25])  # share of returning visits
 # Stage multipliers by persona (cart, purchase); anonymous and new visitors use 1.0.
 PERSONA_CART = np.array([1.7, 1.0, 0.45])
 PERSONA_PURCHASE = np.array([1.15, 1.0, 0.8])
+# Which earlier users come back: a user who signed up `age` days ago is picked with weight
+# RETURNING_FLOOR + exp(-age / RETURNING_DECAY_DAYS) (recent signups come back more, older ones keep a floor).
+RETURNING_FLOOR = 0.35
+RETURNING_DECAY_DAYS = 45.0
+
+# Users: gender (female, male, nonbinary), whose first name is female or male; age in years at signup is
+# Gamma(shape, scale) + offset, clipped to the range.
+GENDER_MIX = np.array([0.49, 0.49, 0.02])
+NONBINARY_FEMALE_NAME_SHARE = 0.5
+AGE_GAMMA = (6.0, 6.0)
+AGE_OFFSET_YEARS = 16
+AGE_RANGE_YEARS = (18, 85)
 
 # Base stage probabilities (each conditional on reaching the previous stage) and their multipliers.
 BASE_VIEW = 0.62  # landing page -> at least one product view (the rest bounce)
@@ -46,7 +58,12 @@ MAX_STAGE_PROBABILITY = 0.95
 MEAN_PRODUCT_VIEWS = 3.0  # per session that views products (1 + geometric)
 EXTRA_ADD_PROBABILITY = 0.22  # each further viewed product is also added to the cart
 REMOVE_PROBABILITY = 0.18  # a cart with two or more lines loses one before checkout
-MEAN_EVENT_GAP_SECONDS = 38.0
+MEAN_EVENT_GAP_SECONDS = 38.0  # exponential gaps between a session's events, plus the minimum
+MIN_EVENT_GAP_SECONDS = 2.0
+MEAN_EXTRA_PAGES = 1.2  # Poisson: further page views of a session that views products
+MAX_PRODUCT_VIEWS = 20
+QUANTITIES = np.array([1, 2, 3])  # quantity of a cart line
+QUANTITY_MIX = np.array([0.82, 0.14, 0.04])
 
 PAYMENT_METHODS = ("card", "paypal", "apple_pay", "google_pay", "gift_card")
 PAYMENT_MIX = np.array([0.52, 0.22, 0.14, 0.09, 0.03])
@@ -61,6 +78,7 @@ CANCEL_PROBABILITY = 0.045  # cancelled 1..3 days after the order
 CANCEL_DELAY_DAYS = (1, 3)
 RETURN_DELAY_DAYS = (5, 30)
 LATE_CHANGE_HORIZON_DAYS = RETURN_DELAY_DAYS[1]
+STATUS_CHANGE_HOURS = (8, 22)  # cancellations and returns are recorded in these UTC hours
 
 # department, category, median price in dollars, cart affinity, return probability, nouns.
 # The cart affinity multiplies the chance that a session shopping the category adds to its cart (and weights
@@ -110,6 +128,9 @@ INTENT_LANDING_SHARE = 0.4  # non-product pages that are the intent category's p
 PRICE_SIGMA = 0.45  # lognormal spread of prices within a category
 WEEKLY_PRICE_CHANGE = 0.06  # each product's price moves up to +-6% from week to week
 MARGIN_RANGE = (0.35, 0.65)  # cost as a share of the launch price
+# Zipf-like popularity from a hashed rank u in [0, 1): 1 / (1 + u * RANKS) ** EXPONENT.
+POPULARITY_RANKS = 200.0
+POPULARITY_EXPONENT = 0.9
 
 
 def clip_probability(p: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from generator.config import GeneratorConfig
-from generator.day import persona_of
 from generator.model import PERSONA_MIX_USERS
+from generator.plan import persona_of
 from generator.run import date_range, generate_window
 
 CFG = GeneratorConfig(scale="small", seed=3)
