@@ -219,9 +219,14 @@ def is_gift_order(placed: np.ndarray, market: str = "us") -> np.ndarray:
 def gift_return_earliest(placed: np.ndarray) -> np.ndarray:
     """The first day (numpy datetime64[D]) a gift order placed on `placed` can come back: 26 December."""
     placed = np.asarray(placed, dtype="datetime64[D]")
-    year = placed.astype("datetime64[Y]").astype(np.int64) + 1970
     month, mday = GIFT_RETURNS_FROM
-    return np.array([np.datetime64(dt.date(int(y), month, mday)) for y in year], dtype="datetime64[D]")
+    first_of_year = placed.astype("datetime64[Y]").astype("datetime64[M]")
+    return (first_of_year + (month - 1)).astype("datetime64[D]") + (mday - 1)
+
+
+def return_probability(category_rate: np.ndarray, gift: np.ndarray) -> np.ndarray:
+    """P(returned | kept order) from its first line's category rate, raised for gift orders."""
+    return np.minimum(np.asarray(category_rate) * np.where(gift, GIFT_RETURN_MULTIPLIER, 1.0), 0.95)
 
 
 # --------------------------------------------------------------------------------------------------------

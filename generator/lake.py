@@ -14,7 +14,10 @@ import pyarrow.parquet as pq
 
 from generator.config import ConfigError, GeneratorConfig
 
-TABLES = ("users", "products", "orders", "order_items", "user_events", "order_status_changes", "answer_key")
+TABLES = (
+    "users", "products", "orders", "order_items", "user_events", "order_status_changes", "answer_key",
+    "experiment_exposures", "experiments", "event_truth",
+)  # fmt: skip
 CORE_TABLES = ("users", "products", "orders", "order_items", "user_events")
 MARKER = "_lake.json"
 PART_FILE = "part-0.parquet"

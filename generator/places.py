@@ -201,3 +201,10 @@ def market_places(market: str) -> Places:
         zones=zones,
         cumulative=cumulative,
     )
+
+
+@functools.cache
+def coded(values: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    """(distinct values, code per entry) of a tuple of strings, for dictionary-encoded columns."""
+    distinct, codes = np.unique(np.array(values, dtype=object), return_inverse=True)
+    return tuple(distinct.tolist()), codes.astype(np.int32)

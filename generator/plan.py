@@ -13,10 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator import experiments
 from generator import model as m
-from generator.calendar import DayShape, day_shape
+from generator.calendar import DayShape, category_seasonality, day_shape
 from generator.config import GeneratorConfig
-from generator.streams import SALT_PERSONA, STREAM_ASSIGN, STREAM_PLAN, STREAM_SIGNUPS, hash_uniform, stream
+from generator.streams import (
+    SALT_PERSONA,
+    SESSION_ID_STRIDE,
+    STREAM_ASSIGN,
+    STREAM_PLAN,
+    STREAM_SIGNUPS,
+    day_key,
+    hash_uniform,
+    stream,
+)
 
 STAGE_BOUNCE, STAGE_VIEW, STAGE_CART, STAGE_CHECKOUT, STAGE_PURCHASE = range(5)
 
@@ -29,7 +39,7 @@ STAGE_BOUNCE, STAGE_VIEW, STAGE_CART, STAGE_CHECKOUT, STAGE_PURCHASE = range(5)
 def signups_on(cfg: GeneratorConfig, day: dt.date) -> int:
     if day < cfg.opening_date:
         return 0
-    expected = m.NEW_USER_SHARE * expected_sessions(cfg, day_shape(day, cfg.opening_date))
+    expected = m.NEW_USER_SHARE * expected_sessions(cfg, day_shape(day, cfg.opening_date, cfg.market))
     return int(stream(cfg, day, STREAM_SIGNUPS).poisson(expected))
 
 
@@ -72,7 +82,6 @@ class SessionPlan:
     device: np.ndarray  # int8 index into DEVICES
     persona: np.ndarray  # int8 index into PERSONAS, -1 for anonymous and signing-up visitors
     intent: np.ndarray  # int8 index into CATEGORIES: the category the session shops
-    start_second: np.ndarray  # planned start, seconds after midnight UTC
     stage: np.ndarray  # furthest stage reached, STAGE_*
     probabilities: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     expected_sessions: float
@@ -96,7 +105,7 @@ class SessionPlan:
 @functools.lru_cache(maxsize=2)
 def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     warm_user_counts(cfg, day)
-    shape = day_shape(day, cfg.opening_date)
+    shape = day_shape(day, cfg.opening_date, cfg.market)
     rng = stream(cfg, day, STREAM_PLAN)
     expected = expected_sessions(cfg, shape)
     known = users_before(cfg, day)
@@ -104,7 +113,8 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     n_new = signups_on(cfg, day)
     n_ret = int(rng.poisson(min(m.RETURNING_SHARE * expected, m.RETURNING_VISITS_PER_USER_DAY * known)))
     n = n_anon + n_new + n_ret
-    session_type = np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret])
+    # shuffled: session ids say nothing about the visitor (they are not in time order either, see localtime.py)
+    session_type = rng.permutation(np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret]))
 
     returning = session_type == 2
     channel = np.where(
@@ -114,22 +124,25 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     ).astype(np.int8)
     device = rng.choice(len(m.DEVICES), size=n, p=m.DEVICE_MIX).astype(np.int8)
     persona = np.where(returning, rng.choice(3, size=n, p=m.PERSONA_MIX_VISITS), -1).astype(np.int8)
+    names = tuple(c[1] for c in m.CATEGORIES)
+    season = category_seasonality(day, names, cfg.market)  # outdoor in summer, gifts before the holidays
     intent_cum = np.array(
-        [[np.cumsum(m.intent_weights(d, c)) for c in range(len(m.CHANNELS))] for d in range(len(m.DEVICES))]
+        [
+            [
+                np.cumsum(m.intent_weights(d, c) * season) / (m.intent_weights(d, c) @ season)
+                for c in range(len(m.CHANNELS))
+            ]
+            for d in range(len(m.DEVICES))
+        ]
     )
     row = intent_cum[device, channel]
     intent = (rng.random(n)[:, None] >= row[:, :-1]).sum(axis=1).astype(np.int8)
 
-    from generator.calendar import HOUR_WEIGHTS
-
-    hour = rng.choice(24, size=n, p=HOUR_WEIGHTS)
-    start = hour * 3600 + rng.integers(0, 3600, size=n)
-    order = np.argsort(start, kind="stable")
-    session_type, channel, device, persona, intent, start = (
-        a[order] for a in (session_type, channel, device, persona, intent, start)
-    )
-
+    # Start times come later, from each session's time zone (generator/localtime.py): sessions stay in plan order.
     probs = m.stage_probabilities(channel, device, session_type, persona, intent, shape.conversion_multiplier)
+    session_ids = day_key(day) * SESSION_ID_STRIDE + 1 + np.arange(n, dtype=np.int64)
+    checkout = probs[2] * experiments.checkout_multiplier(cfg.seed, day, session_ids)  # A/B tests' effects
+    probs = (probs[0], probs[1], checkout, probs[3])
     draws = rng.random((4, n))
     stage = np.zeros(n, dtype=np.int8)
     alive = np.ones(n, dtype=bool)
@@ -137,7 +150,7 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
         alive &= draws[k] < p
         stage[alive] = k + 1
     return SessionPlan(
-        day, shape, session_type, channel, device, persona, intent, start, stage, probs, expected, known
+        day, shape, session_type, channel, device, persona, intent, stage, probs, expected, known
     )
 
 
