@@ -19,6 +19,7 @@ from generator.markets import MARKETS
 from generator.orders import order_fates
 from generator.plan import session_plan
 from generator.streams import ORDER_ID_STRIDE, day_key
+from tests.conftest import ecom
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "promotions.csv"
 OPENING = dt.date(2025, 9, 1)
@@ -165,3 +166,39 @@ def test_a_lake_keeps_its_market(tmp_path):
     prepare_lake(tmp_path / "lake", GeneratorConfig(scale="tiny", market="kr"))
     with pytest.raises(ConfigError, match=r"market='kr' \(asked 'us'\)"):
         prepare_lake(tmp_path / "lake", GeneratorConfig(scale="tiny", market="us"))
+
+
+def test_cli_refuses_another_market_in_one_line(tmp_path):
+    ecom(
+        "generate",
+        "--scale",
+        "tiny",
+        "--market",
+        "kr",
+        "--start",
+        "2025-09-01",
+        "--end",
+        "2025-09-01",
+        data_dir=tmp_path,
+    )
+    before = sorted(p.name for p in (tmp_path / "lake").rglob("*"))
+    for args, env in ((("--market", "us"), {}), ((), {"ECOM_MARKET": "us"})):
+        proc = ecom(
+            "generate", "--scale", "tiny", *args, "--start", "2025-09-02", "--end", "2025-09-02",
+            data_dir=tmp_path, env=env, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 2
+        assert proc.stderr.count("\n") == 1 and "market='kr' (asked 'us')" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "lake").rglob("*")) == before
+    proc = ecom(
+        "generate",
+        "--market",
+        "fr",
+        "--start",
+        "2025-09-01",
+        "--end",
+        "2025-09-01",
+        data_dir=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2 and "fr" in proc.stderr and "Traceback" not in proc.stderr
