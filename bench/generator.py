@@ -101,7 +101,7 @@ def our_users(cfg, day: dt.date, n: int, root: Path) -> tuple[int, float]:
     fields = ("channel", "device", "user_id", "propensity", "spend_level", "intent", "stage")
     every = {f: np.resize(getattr(plan, f), n) for f in fields}
     plan = dataclasses.replace(plan, session_type=np.ones(n, dtype=np.int8), **every)
-    start = np.sort(np.resize(plan.start_second, n)).astype(float)
+    start = np.sort(np.random.default_rng(0).integers(0, 86_400, size=n)).astype(float)
 
     def run() -> int:
         table = build_users(cfg, plan, start)

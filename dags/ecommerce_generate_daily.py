@@ -12,8 +12,8 @@ The day is the run's logical date, or the `day` Param when you trigger a run by 
   or from the UI.
 * Emits the lake Assets, which schedule `ecommerce_marts_refresh`.
 
-Params: `scale` and `seed` must match the lake's (a mismatch fails with a clear message; their defaults come from
-`ECOM_SCALE` and `ECOM_SEED`). `inject` corrupts the day on purpose, to watch the data-quality gate stop the
+Params: `scale`, `seed` and `market` must match the lake's (a mismatch fails with a clear message; their
+defaults come from `ECOM_SCALE`, `ECOM_SEED` and `ECOM_MARKET`). `inject` corrupts the day on purpose, to watch the data-quality gate stop the
 refresh and keep the published marts as they were.
 """
 
@@ -25,6 +25,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from generator.config import FAULT_KINDS, SCALES
+from generator.markets import MARKETS
 from pipeline.assets import LAKE_ASSETS
 from pipeline.settings import Settings
 
@@ -64,6 +65,11 @@ catchup = os.environ.get("ECOM_AIRFLOW_CATCHUP", "true").strip().lower() not in 
             minimum=0,
             description="Random seed; with the scale and the day it fixes every byte. Must match the lake's.",
         ),
+        "market": Param(
+            settings.market,
+            enum=list(MARKETS),
+            description="Market (regions, time zones, currency, sales calendar). Must match the lake's.",
+        ),
         "inject": Param(
             [],
             type="array",
@@ -95,7 +101,11 @@ def ecommerce_generate_daily():
         else:  # a manual run without a logical date and without a day: the day it was asked for
             day = dag_run.run_after.date()
         return generate_partition(
-            day, scale=params["scale"], seed=int(params["seed"]), inject=params["inject"]
+            day,
+            scale=params["scale"],
+            seed=int(params["seed"]),
+            inject=params["inject"],
+            market=params.get("market"),
         )
 
     generate()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from generator import model as m
+from generator.calendar import is_gift_order, return_probability
 from generator.config import GeneratorConfig
 from generator.plan import SessionPlan
 
@@ -23,7 +25,10 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     )}  # fmt: skip
     # added later, so they go after the day-level columns (older readers select the first ones by position)
     late: dict[str, list] = {"expected_orders": [], "expected_cancel_rate": [], "expected_return_rate": []}
-    return_given_order = (1.0 - m.CANCEL_PROBABILITY) * m.CATEGORY_RETURN[plan.intent]
+    gift = is_gift_order(np.array([plan.day], dtype="datetime64[D]"), cfg.market)[0]
+    return_given_order = (1.0 - m.CANCEL_PROBABILITY) * return_probability(
+        m.CATEGORY_RETURN[plan.intent], gift
+    )
     for ci, channel in enumerate(m.CHANNELS):
         for di, device in enumerate(m.DEVICES):
             sel = (plan.channel == ci) & (plan.device == di)

@@ -19,6 +19,8 @@ from generator.answer_key import build_answer_key
 from generator.catalog import build_products, catalog, prices_on, products_on
 from generator.config import GeneratorConfig
 from generator.events import build_events
+from generator.experiments import build_experiments
+from generator.localtime import session_places_and_starts
 from generator.orders import build_orders, build_status_changes
 from generator.plan import SessionPlan, order_summary, session_plan
 from generator.truth import build_user_truth
@@ -39,16 +41,20 @@ def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
     cat = catalog(cfg, n_products)
     prices = prices_on(cfg, day, cat)
     user_ids = plan.user_id
-    events, carts = build_events(cfg, plan, cat, user_ids)
+    place, start_second = session_places_and_starts(cfg, day, user_ids)
+    clicks, carts = build_events(cfg, plan, cat, user_ids, place, start_second)
     orders, items = build_orders(cfg, plan, carts, prices, user_ids)
     tables = {
         "users": build_users(cfg, plan, carts.start_second),
         "products": build_products(cfg, day, cat, prices),
         "orders": orders,
         "order_items": items,
-        "user_events": events,
+        "user_events": clicks.events,
         "order_status_changes": build_status_changes(cfg, day),
         "answer_key": build_answer_key(cfg, plan),
+        "experiment_exposures": clicks.exposures,
+        "experiments": build_experiments(day),
+        "event_truth": clicks.truth,
         "user_truth": build_user_truth(cfg, day),
     }
     return Day(tables=tables, plan=plan)

@@ -8,10 +8,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator import experiments
 from generator import model as m
 from generator.arrow import SECONDS_PER_DAY, dictionary, nullable_int, timestamps
 from generator.catalog import Catalog
 from generator.config import GeneratorConfig
+from generator.places import coded, market_places
 from generator.plan import STAGE_CART, STAGE_CHECKOUT, STAGE_PURCHASE, STAGE_VIEW, SessionPlan
 from generator.streams import (
     EVENT_ID_STRIDE,
@@ -22,8 +24,22 @@ from generator.streams import (
     stream,
 )
 
-EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "remove_from_cart", "checkout", "purchase")
-PV, PRODUCT_VIEW, ADD, REMOVE, CHECKOUT, PURCHASE = range(6)
+EVENT_TYPES = (
+    "page_view", "product_view", "add_to_cart", "remove_from_cart", "checkout", "purchase", "click", "scroll",
+)  # fmt: skip
+PV, PRODUCT_VIEW, ADD, REMOVE, CHECKOUT, PURCHASE, CLICK, SCROLL = range(8)
+# Like real trackers, the tile click that opens a product page and the scrolls on a product page carry no
+# product id (the click's target is only known from the product view that follows it, a scroll's from its
+# page); their true product is in the `event_truth` table.
+CLICK_SHARE = 0.3  # product views reached through a tracked tile click on the page before
+SCROLL_SHARE = 0.2  # product views followed by a tracked scroll of the product page
+# The referrer of a session's landing page, by traffic source (email clients and typed URLs send none).
+EXTERNAL_REFERRERS = {
+    "organic_search": "https://www.google.com/",
+    "paid_search": "https://www.google.com/",
+    "social": "https://www.instagram.com/",
+    "referral": "https://blog.example.org/",
+}
 
 
 @dataclass(frozen=True)
@@ -37,11 +53,26 @@ class Carts:
     start_second: np.ndarray  # per session: when its first event happened
 
 
+@dataclass(frozen=True)
+class Clickstream:
+    events: pa.Table
+    truth: pa.Table  # event_truth: the real product of the events that carry none
+    exposures: pa.Table  # experiment_exposures
+
+
 def build_events(
-    cfg: GeneratorConfig, plan: SessionPlan, cat: Catalog, user_ids: np.ndarray
-) -> tuple[pa.Table, Carts]:
+    cfg: GeneratorConfig,
+    plan: SessionPlan,
+    cat: Catalog,
+    user_ids: np.ndarray,
+    place: np.ndarray,
+    start_second: np.ndarray,
+) -> tuple[Clickstream, Carts]:
+    """The day's events; `place` and `start_second` per session come from `localtime.py`."""
     rng = stream(cfg, plan.day, STREAM_EVENTS)
     n = plan.n
+    key = day_key(plan.day)
+    session_ids = key * SESSION_ID_STRIDE + 1 + np.arange(n, dtype=np.int64)
     stage = plan.stage
     viewed = stage >= STAGE_VIEW
     carted = stage >= STAGE_CART
@@ -65,13 +96,19 @@ def build_events(
     # further adds are weighted by category affinity; a session adds 1 + Binomial(views - 1).
     n_add = np.where(carted, 1 + rng.binomial(np.maximum(n_views - 1, 0), m.EXTRA_ADD_PROBABILITY), 0)
     affinity = m.CATEGORY_CART[cat.category[v_product_idx]]
-    key = rng.random(len(v_session)) ** (1.0 / affinity)  # weighted sampling without replacement
-    key[first_view] = 2.0
-    order = np.lexsort((-key, v_session))
+    sort_key = rng.random(len(v_session)) ** (1.0 / affinity)  # weighted sampling without replacement
+    sort_key[first_view] = 2.0
+    order = np.lexsort((-sort_key, v_session))
     rank = np.empty(len(v_session), dtype=np.int64)
     rank[order] = np.arange(len(v_session)) - v_first[v_session[order]]
     v_added = rank < n_add[v_session]
-    v_quantity = np.where(v_added, 1 + rng.poisson(plan.spend_level[v_session] * m.EXTRA_UNIT_RATE), 0)
+    # units per line: 1 + Poisson(the user's spend level x rate); an order-value experiment's treatment raises the rate
+    treated = experiments.quantity_treated(cfg.seed, plan.day, session_ids, user_ids)[v_session]
+    unit_rate = plan.spend_level[v_session] * m.EXTRA_UNIT_RATE
+    unit_rate = np.where(treated, unit_rate * experiments.QUANTITY_TREATED_FACTOR, unit_rate)
+    v_quantity = np.where(v_added, 1 + rng.poisson(unit_rate), 0)
+    v_click = rng.random(len(v_session)) < CLICK_SHARE
+    v_scroll = rng.random(len(v_session)) < SCROLL_SHARE
 
     # Removals: a cart with two or more lines may lose one; an abandoned single-line cart may be emptied.
     may_remove = carted & ((n_add >= 2) | (stage == STAGE_CART))
@@ -85,8 +122,9 @@ def build_events(
     checkout = (stage >= STAGE_CHECKOUT).astype(np.int64)
     purchase = (stage == STAGE_PURCHASE).astype(np.int64)
 
-    # Event layout per session: landing page, extra pages, [product_view, add?]..., removes, checkout, purchase.
-    v_width = 1 + v_added.astype(np.int64)
+    # Event layout per session: landing page, extra pages, [click? product_view scroll? add?]..., removes,
+    # checkout, purchase.
+    v_width = 1 + v_added.astype(np.int64) + v_click + v_scroll
     views_width = np.bincount(v_session, weights=v_width, minlength=n).astype(np.int64)
     n_events = 1 + n_extra + views_width + n_remove + checkout + purchase
     s_first = np.concatenate([[0], np.cumsum(n_events)[:-1]]).astype(np.int64)
@@ -94,16 +132,22 @@ def build_events(
 
     etype = np.full(total, PV, dtype=np.int8)
     esession = np.repeat(np.arange(n), n_events)
-    eproduct = np.zeros(total, dtype=np.int64)
+    eproduct = np.zeros(total, dtype=np.int64)  # the true product of product events (clicks, scrolls too)
     equantity = np.zeros(total, dtype=np.int64)
 
     # product views and adds
     v_cum = np.cumsum(v_width) - v_width
-    v_pos = s_first[v_session] + 1 + n_extra[v_session] + (v_cum - v_cum[v_first[v_session]])
+    v_pos = s_first[v_session] + 1 + n_extra[v_session] + (v_cum - v_cum[v_first[v_session]]) + v_click
     v_product_id = v_product_idx + 1
     etype[v_pos] = PRODUCT_VIEW
     eproduct[v_pos] = v_product_id
-    a_pos = v_pos[v_added] + 1
+    click_pos = v_pos[v_click] - 1
+    etype[click_pos] = CLICK
+    eproduct[click_pos] = v_product_id[v_click]
+    scroll_pos = v_pos[v_scroll] + 1
+    etype[scroll_pos] = SCROLL
+    eproduct[scroll_pos] = v_product_id[v_scroll]
+    a_pos = v_pos[v_added] + 1 + v_scroll[v_added]
     etype[a_pos] = ADD
     eproduct[a_pos] = v_product_id[v_added]
     equantity[a_pos] = v_quantity[v_added]
@@ -127,21 +171,24 @@ def build_events(
     offset = np.cumsum(gaps)
     offset -= offset[s_first][esession]
     duration = offset[s_first + n_events - 1]
-    start = np.minimum(plan.start_second + rng.random(n), SECONDS_PER_DAY - 1 - duration).clip(0)
+    start = np.minimum(start_second + rng.random(n), SECONDS_PER_DAY - 1 - duration).clip(0)
     seconds = start[esession] + offset
 
     # Orders: numbered in session order; the purchase event carries the order id.
     order_number = np.cumsum(purchase) * purchase
-    key = day_key(plan.day)
     eorder = np.zeros(total, dtype=np.int64)
     purchase_pos = p_pos[purchase == 1]
     eorder[purchase_pos] = key * ORDER_ID_STRIDE + order_number[purchase == 1]
 
     sequence = np.arange(total) - s_first[esession] + 1
-    is_product = eproduct > 0
-    page = _pages(rng, plan, etype, eproduct, plan.intent[esession], len(cat.category))
+    untagged = (etype == CLICK) | (etype == SCROLL)
+    is_product = (eproduct > 0) & ~untagged
+    pages, code = _page_codes(rng, plan, etype, eproduct, plan.intent[esession], len(cat.category))
+    referrer = _referrers(pages, code, s_first, plan.channel)
     euser = user_ids[esession]
-    session_ids = key * SESSION_ID_STRIDE + 1 + np.arange(n, dtype=np.int64)
+    places = market_places(cfg.market)
+    region_values, region_codes = coded(places.region)
+    event_at = timestamps(plan.day, seconds)
 
     events = pa.table(
         {
@@ -152,18 +199,31 @@ def build_events(
             "product_id": nullable_int(eproduct, is_product),
             "quantity": pa.array(equantity.astype(np.int32), pa.int32(), mask=equantity == 0),
             "order_id": nullable_int(eorder, eorder > 0),
-            "event_at": timestamps(plan.day, seconds),
+            "event_at": event_at,
             "sequence_number": pa.array(sequence.astype(np.int32)),
             "device": dictionary(m.DEVICES, plan.device[esession]),
             "traffic_source": dictionary(m.CHANNELS, plan.channel[esession]),
-            "page": page,
+            "page": dictionary(pages, code),
+            "referrer": referrer,
+            "region": dictionary(region_values, region_codes[place][esession]),
+            "time_zone": dictionary(places.zones, places.zone[place][esession]),
         }
     )
+    truth_rows = np.flatnonzero(untagged)
+    truth = pa.table(
+        {
+            "event_id": pa.array(key * EVENT_ID_STRIDE + 1 + truth_rows.astype(np.int64)),
+            "session_id": pa.array(session_ids[esession[truth_rows]]),
+            "event_type": dictionary(EVENT_TYPES, etype[truth_rows]),
+            "product_id": pa.array(eproduct[truth_rows]),
+        }
+    )
+    exposures = experiments.build_exposures(cfg.seed, plan.day, session_ids, user_ids, event_at.take(s_first))
     kept = v_added & ~v_removed & (stage[v_session] == STAGE_PURCHASE)
     purchase_second = np.full(n, np.nan)
     purchase_second[purchase == 1] = seconds[purchase_pos]
     carts = Carts(v_session[kept], v_product_id[kept], v_quantity[kept], purchase_second, start)
-    return events, carts
+    return Clickstream(events, truth, exposures), carts
 
 
 def _pick_products(
@@ -190,9 +250,12 @@ def _pick_products(
     return by_category[np.searchsorted(cum, u, side="right").clip(0, len(cum) - 1)]
 
 
-def _pages(rng, plan: SessionPlan, etype, eproduct, eintent, n_products: int) -> pa.Array:
-    """The page of each event: a product page, the cart or checkout, else a landing page that is often the
-    category the session shops (one dictionary over every page of the day, indexed with numpy)."""
+def _page_codes(
+    rng, plan: SessionPlan, etype, eproduct, eintent, n_products: int
+) -> tuple[pa.Array, np.ndarray]:
+    """The page of each event, as (every page of the day, code per event): a product page, the cart or
+    checkout, else a landing page that is often the category the session shops. A click happens on the page
+    before the product it opens."""
     slugs = tuple(f"/category/{c[1].lower()}" for c in m.CATEGORIES)
     landing = ("/", "/search", "/deals", *slugs)
     if plan.shape.sale:
@@ -204,7 +267,32 @@ def _pages(rng, plan: SessionPlan, etype, eproduct, eintent, n_products: int) ->
     code = np.where(etype == CHECKOUT, len(landing) + 1, code)
     code = np.where(etype == PURCHASE, len(landing) + 2, code)
     code = np.where(eproduct > 0, len(other) - 1 + eproduct, code)
+    clicks = np.flatnonzero(etype == CLICK)  # never a session's first event: the landing page comes first
+    code[clicks] = code[clicks - 1]
     product_pages = pc.binary_join_element_wise(
         "/product/", pc.cast(pa.array(np.arange(1, n_products + 1)), pa.string()), ""
     )
-    return dictionary(pa.concat_arrays([pa.array(other, pa.string()), product_pages]), code)
+    return pa.concat_arrays([pa.array(other, pa.string()), product_pages]), code
+
+
+def _referrers(pages: pa.Array, code: np.ndarray, s_first: np.ndarray, channel: np.ndarray) -> pa.Array:
+    """The page each event's page was reached from: the previous page of the session when the page changed,
+    else the referrer of the event before (same page); a landing page's is the traffic source's site, or none.
+    Internal referrers are paths like `page`, external ones full URLs."""
+    total = len(code)
+    external = tuple(dict.fromkeys(EXTERNAL_REFERRERS.values()))
+    channel_ref = np.array(
+        [external.index(EXTERNAL_REFERRERS[c]) if c in EXTERNAL_REFERRERS else -1 for c in m.CHANNELS]
+    )
+    n_pages = len(pages)
+    previous = np.empty(total, dtype=np.int64)
+    previous[1:] = code[:-1]
+    previous[s_first] = -1
+    changed = code != previous
+    value = previous.copy()  # referrer code where the page changed: the previous page
+    landing_ref = channel_ref[channel]
+    value[s_first] = np.where(landing_ref >= 0, n_pages + landing_ref, -1)
+    last_change = np.maximum.accumulate(np.where(changed, np.arange(total), 0))
+    ref = value[last_change]
+    values = pa.concat_arrays([pages, pa.array(external, pa.string())])
+    return pa.DictionaryArray.from_arrays(pa.array(np.maximum(ref, 0), pa.int32(), mask=ref < 0), values)

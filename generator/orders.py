@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from generator import model as m
 from generator.arrow import decimal_from_cents, dictionary, timestamps
+from generator.calendar import gift_return_earliest, is_gift_order, return_probability
 from generator.config import GeneratorConfig
 from generator.events import Carts
 from generator.plan import STAGE_PURCHASE, SessionPlan, order_summary
@@ -85,6 +86,13 @@ def build_orders(
     return orders, items
 
 
+def placed_day(order_ids: np.ndarray) -> np.ndarray:
+    """The day (datetime64[D]) an order was placed, from its id (yyyymmdd * ORDER_ID_STRIDE + n)."""
+    key = np.asarray(order_ids, dtype=np.int64) // ORDER_ID_STRIDE
+    months = (key // 10_000 - 1970) * 12 + (key // 100 % 100 - 1)
+    return months.astype("datetime64[M]").astype("datetime64[D]") + (key % 100 - 1)
+
+
 def order_fates(
     cfg: GeneratorConfig, order_ids: np.ndarray, category: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -97,9 +105,13 @@ def order_fates(
     u_return = hash_uniform(order_ids, cfg.seed, SALT_RETURN)
     u_delay = hash_uniform(order_ids, cfg.seed, SALT_DELAY)
     cancelled = u_cancel < m.CANCEL_PROBABILITY
-    returned = ~cancelled & (u_return < m.CATEGORY_RETURN[category])
+    # gifts bought before the holidays come back more, and only after them (calendar.py)
+    placed = placed_day(order_ids)
+    gift = is_gift_order(placed, cfg.market)
+    returned = ~cancelled & (u_return < return_probability(m.CATEGORY_RETURN[category], gift))
     lo_c, hi_c = m.CANCEL_DELAY_DAYS
     lo_r, hi_r = m.RETURN_DELAY_DAYS
+    lo_r = np.where(gift, np.maximum(lo_r, (gift_return_earliest(placed) - placed).astype(np.int64)), lo_r)
     delay = np.where(
         cancelled,
         lo_c + (u_delay * (hi_c - lo_c + 1)).astype(np.int64),

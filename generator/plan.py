@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator import experiments
 from generator import model as m
-from generator.calendar import DayShape, day_shape
+from generator.calendar import DayShape, category_seasonality, day_shape
 from generator.config import GeneratorConfig
 from generator.customers import Cohorts, returning_mass, sample_returning, spend_level
 from generator.customers import propensity as customer_propensity
-from generator.streams import STREAM_ASSIGN, STREAM_PLAN, STREAM_SIGNUPS, stream
+from generator.streams import SESSION_ID_STRIDE, STREAM_ASSIGN, STREAM_PLAN, STREAM_SIGNUPS, day_key, stream
 
 STAGE_BOUNCE, STAGE_VIEW, STAGE_CART, STAGE_CHECKOUT, STAGE_PURCHASE = range(5)
 
@@ -31,7 +32,7 @@ STAGE_BOUNCE, STAGE_VIEW, STAGE_CART, STAGE_CHECKOUT, STAGE_PURCHASE = range(5)
 def signups_on(cfg: GeneratorConfig, day: dt.date) -> int:
     if day < cfg.opening_date:
         return 0
-    expected = m.NEW_USER_SHARE * expected_sessions(cfg, day_shape(day, cfg.opening_date))
+    expected = m.NEW_USER_SHARE * expected_sessions(cfg, day_shape(day, cfg.opening_date, cfg.market))
     return int(stream(cfg, day, STREAM_SIGNUPS).poisson(expected))
 
 
@@ -87,7 +88,6 @@ class SessionPlan:
     propensity: np.ndarray  # the user's purchase propensity (1 for anonymous visitors)
     spend_level: np.ndarray  # the user's spend level (1 for anonymous visitors)
     intent: np.ndarray  # int8 index into CATEGORIES: the category the session shops
-    start_second: np.ndarray  # planned start, seconds after midnight UTC
     stage: np.ndarray  # furthest stage reached, STAGE_*
     probabilities: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     expected_sessions: float  # the Poisson mean of the day's sessions: anonymous + new + returning
@@ -114,7 +114,7 @@ class SessionPlan:
 @functools.lru_cache(maxsize=2)
 def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     warm_user_counts(cfg, day)
-    shape = day_shape(day, cfg.opening_date)
+    shape = day_shape(day, cfg.opening_date, cfg.market)
     rng = stream(cfg, day, STREAM_PLAN)
     calendar = expected_sessions(cfg, shape)
     known = users_before(cfg, day)
@@ -131,10 +131,16 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     )
     n_ret = len(returning_ids)
     n = n_anon + n_new + n_ret
-    session_type = np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret])
-    user_id = np.concatenate(
-        [np.zeros(n_anon, dtype=np.int64), known + 1 + np.arange(n_new, dtype=np.int64), returning_ids]
-    )
+    # shuffled: session ids say nothing about the visitor (they are not in time order either, see localtime.py)
+    session_type = rng.permutation(np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret]))
+    user_id = np.zeros(n, dtype=np.int64)
+    user_id[session_type == 1] = known + 1 + np.arange(n_new, dtype=np.int64)
+    user_id[session_type == 2] = rng.permutation(returning_ids)
+    signed_in = user_id > 0
+    propensity = np.ones(n)
+    propensity[signed_in] = customer_propensity(cfg.seed, user_id[signed_in])
+    spend = np.ones(n)
+    spend[signed_in] = spend_level(cfg.seed, user_id[signed_in])
 
     returning = session_type == 2
     channel = np.where(
@@ -143,30 +149,27 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
         rng.choice(len(m.CHANNELS), size=n, p=m.CHANNEL_MIX_NEW),
     ).astype(np.int8)
     device = rng.choice(len(m.DEVICES), size=n, p=m.DEVICE_MIX).astype(np.int8)
+    names = tuple(c[1] for c in m.CATEGORIES)
+    season = category_seasonality(day, names, cfg.market)  # outdoor in summer, gifts before the holidays
     intent_cum = np.array(
-        [[np.cumsum(m.intent_weights(d, c)) for c in range(len(m.CHANNELS))] for d in range(len(m.DEVICES))]
+        [
+            [
+                np.cumsum(m.intent_weights(d, c) * season) / (m.intent_weights(d, c) @ season)
+                for c in range(len(m.CHANNELS))
+            ]
+            for d in range(len(m.DEVICES))
+        ]
     )
     row = intent_cum[device, channel]
     intent = (rng.random(n)[:, None] >= row[:, :-1]).sum(axis=1).astype(np.int8)
 
-    from generator.calendar import HOUR_WEIGHTS
-
-    hour = rng.choice(24, size=n, p=HOUR_WEIGHTS)
-    start = hour * 3600 + rng.integers(0, 3600, size=n)
-    order = np.argsort(start, kind="stable")
-    session_type, channel, device, intent, start, user_id = (
-        a[order] for a in (session_type, channel, device, intent, start, user_id)
-    )
-    user_id[session_type == 1] = known + 1 + np.arange(n_new, dtype=np.int64)  # ids in signup order
-    signed_in = user_id > 0
-    propensity = np.ones(n)
-    propensity[signed_in] = customer_propensity(cfg.seed, user_id[signed_in])
-    spend = np.ones(n)
-    spend[signed_in] = spend_level(cfg.seed, user_id[signed_in])
-
+    # Start times come later, from each session's time zone (generator/localtime.py): sessions stay in plan order.
     probs = m.stage_probabilities(
         channel, device, session_type, propensity, intent, shape.conversion_multiplier
     )
+    session_ids = day_key(day) * SESSION_ID_STRIDE + 1 + np.arange(n, dtype=np.int64)
+    checkout = probs[2] * experiments.checkout_multiplier(cfg.seed, day, session_ids)  # A/B tests' effects
+    probs = (probs[0], probs[1], checkout, probs[3])
     draws = rng.random((4, n))
     stage = np.zeros(n, dtype=np.int8)
     alive = np.ones(n, dtype=bool)
@@ -183,7 +186,6 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
         propensity,
         spend,
         intent,
-        start,
         stage,
         probs,
         expected_anonymous + expected_new + expected_returning,

@@ -11,6 +11,8 @@ import pyarrow.compute as pc
 from generator import model as m
 from generator.arrow import dictionary, timestamps
 from generator.config import GeneratorConfig
+from generator.localtime import user_places
+from generator.places import coded, market_places
 from generator.plan import SessionPlan
 from generator.streams import STREAM_USERS, stream
 from generator.vocab import EMAIL_DOMAINS, vocabulary
@@ -38,7 +40,10 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     email = pc.binary_join_element_wise(local, domain, "@")
     age_years = np.clip(rng.gamma(*m.AGE_GAMMA, size=n) + m.AGE_OFFSET_YEARS, *m.AGE_RANGE_YEARS)
     birth_days = (plan.day - dt.date(1970, 1, 1)).days - np.round(age_years * 365.25).astype(np.int64)
-    place = rng.integers(0, vocab.n_places, size=n)
+    place = user_places(cfg, ids)  # a pure function of (seed, user id): see localtime.py
+    places = market_places(cfg.market)
+    city_values, city_codes = coded(places.city)
+    region_values, region_codes = coded(places.region)
     signup_second = np.floor(session_start[new])  # they sign up as the session lands
     return pa.table(
         {
@@ -48,13 +53,14 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
             "email": email,
             "gender": dictionary(("female", "male", "nonbinary"), gender),
             "birth_date": pa.array(birth_days.astype(np.int32), pa.date32()),
-            "city": dictionary(vocab.cities.values, vocab.cities.codes[place]),
-            "region": dictionary(vocab.regions.values, vocab.regions.codes[place]),
-            "country": dictionary(vocab.countries.values, vocab.countries.codes[place]),
-            "latitude": pa.array(np.round(vocab.latitudes[place], 4)),
-            "longitude": pa.array(np.round(vocab.longitudes[place], 4)),
+            "city": dictionary(city_values, city_codes[place]),
+            "region": dictionary(region_values, region_codes[place]),
+            "country": dictionary((places.country,), np.zeros(n, dtype=np.int32)),
+            "latitude": pa.array(np.round(places.latitude[place], 4)),
+            "longitude": pa.array(np.round(places.longitude[place], 4)),
             "device": dictionary(m.DEVICES, plan.device[new]),
             "acquisition_channel": dictionary(m.CHANNELS, plan.channel[new]),
             "signup_at": timestamps(plan.day, signup_second),
+            "time_zone": dictionary(places.zones, places.zone[place]),
         }
     )

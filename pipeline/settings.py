@@ -42,7 +42,8 @@ class Settings:
     data_dir: Path = field(default=PROJECT_ROOT / "data", metadata={"env": "DATA_DIR"})
     scale: str = field(default="small", metadata={"env": "SCALE"})
     seed: int = field(default=42, metadata={"env": "SEED"})
-    locale: str = field(default="en_US", metadata={"env": "LOCALE"})
+    locale: str = field(default="", metadata={"env": "LOCALE"})  # empty: the market's
+    market: str = field(default="us", metadata={"env": "MARKET"})
     opening_date: dt.date = field(default=DEFAULT_OPENING_DATE, metadata={"env": "OPENING_DATE"})
     start: dt.date = field(default=DEMO_START, metadata={"env": "START"})
     end: dt.date = field(default=DEMO_END, metadata={"env": "END"})
@@ -87,6 +88,7 @@ class Settings:
             scale=self.scale,
             seed=self.seed,
             locale=self.locale,
+            market=self.market,
             opening_date=self.opening_date,
             inject=self.inject,
         )
@@ -134,9 +136,17 @@ class Settings:
             "ECOM_LAKE_DIR": str(self.lake_dir),
             "ECOM_BUILD_DB": str(self.build_db),
             "ECOM_OPENING_DATE": self.opening_date.isoformat(),
+            "ECOM_MARKET": self._lake_market(),
             "ECOM_DBT_THREADS": str(self.threads),
             "ECOM_REBUILD_FROM": self._rebuild_from(),
         }
+
+    def _lake_market(self) -> str:
+        """The market the lake was generated in (its sales calendar drives dbt's promo days), else the setting."""
+        try:
+            return json.loads((self.lake_dir / "_lake.json").read_text()).get("market", "us")
+        except (FileNotFoundError, json.JSONDecodeError):
+            return self.market
 
     def _rebuild_from(self) -> str:
         """The earliest lake day the running build must rebuild from (see pipeline/lakestate.py); '' if none."""

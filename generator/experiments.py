@@ -1,0 +1,173 @@
+"""A/B experiments with a known effect, so that experiment readouts can be checked against the truth.
+
+Each experiment runs between two days (inclusive) on a unit: `user` (signed-in sessions; a user keeps their
+variant for the whole experiment) or `session` (every session, anonymous ones too). A unit is in the treatment
+when a hash of (seed, experiment, unit id) falls below the allocation, so the assignment is deterministic and
+needs no state. Every session of a running experiment that has a unit is exposed as the session lands, the way a
+client-side tracker logs an "experiment viewed" event: the `experiment_exposures` lake table.
+
+The effects are built so the true relative effect on the target metric is exact:
+* `conversion_rate` (sessions that purchase / exposed sessions), on sessions (the session plan decides how far a
+  session gets before users are assigned to sessions): the treatment multiplies the probability of
+  going from cart to checkout by (1 + effect); that step is never capped (checked in the tests), so the
+  session conversion rate moves by exactly that factor.
+* `average_order_value` (subtotal per order): a cart line holds 1 + Poisson(spend level x EXTRA_UNIT_RATE)
+  units, and the treatment multiplies that rate by `QUANTITY_TREATED_FACTOR`. Lines and prices are independent
+  of quantity, and spend levels (mean 1) are independent of who buys, so the mean order subtotal moves by
+  (1 + rate x factor) / (1 + rate) - 1. Sale discounts and coupons are proportional or independent, so
+  `order_total` moves by the same factor in expectation.
+* `none`: an A/A test, nothing differs between the arms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from generator import model as m
+from generator.streams import hash_uniform
+
+# Units per cart line in the treatment of an order-value experiment (a "buy more, save more" banner): the
+# rate of extra units is multiplied by this.
+QUANTITY_TREATED_FACTOR = 2.0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    experiment_id: str
+    description: str
+    start: dt.date
+    end: dt.date
+    unit: str  # user | session
+    allocation: float  # share of units in the treatment
+    target_metric: str  # conversion_rate | average_order_value
+    lever: str  # checkout | quantity | none: what the treatment changes in the generator
+
+    @property
+    def salt(self) -> int:
+        return 0x5EED_1000 + zlib.crc32(self.experiment_id.encode())
+
+    @property
+    def true_relative_effect(self) -> float:
+        if self.lever == "checkout":
+            return CHECKOUT_EFFECT[self.experiment_id]
+        if self.lever == "quantity":
+            rate = m.EXTRA_UNIT_RATE
+            return float((1.0 + rate * QUANTITY_TREATED_FACTOR) / (1.0 + rate) - 1.0)
+        return 0.0
+
+    def runs_on(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+CHECKOUT_EFFECT = {"exp_one_page_checkout": 0.20, "exp_express_pay_button": 0.10}
+
+EXPERIMENTS = (
+    Experiment(
+        "exp_one_page_checkout", "one-page checkout instead of three steps", dt.date(2025, 9, 8),
+        dt.date(2025, 10, 26), "session", 0.5, "conversion_rate", "checkout",
+    ),
+    Experiment(
+        "exp_bundle_banner", "'buy more, save more' banner on product pages", dt.date(2025, 9, 8),
+        dt.date(2025, 11, 2), "user", 0.5, "average_order_value", "quantity",
+    ),
+    Experiment(
+        "exp_aa_homepage_copy", "A/A: the same homepage copy in both arms", dt.date(2025, 9, 1),
+        dt.date(2025, 12, 31), "user", 0.5, "conversion_rate", "none",
+    ),
+    Experiment(
+        "exp_express_pay_button", "express pay button in the cart", dt.date(2026, 2, 2),
+        dt.date(2026, 3, 29), "session", 0.3, "conversion_rate", "checkout",
+    ),
+)  # fmt: skip
+
+
+def running(day: dt.date) -> tuple[Experiment, ...]:
+    return tuple(e for e in EXPERIMENTS if e.runs_on(day))
+
+
+def unit_ids(experiment: Experiment, session_ids: np.ndarray, user_ids: np.ndarray) -> np.ndarray:
+    """The unit id of each session (0 where the session has no unit: anonymous in a user experiment)."""
+    return user_ids if experiment.unit == "user" else session_ids
+
+
+def treated(seed: int, experiment: Experiment, units: np.ndarray) -> np.ndarray:
+    """Whether each unit is in the treatment: a pure function of (seed, experiment, unit id)."""
+    return (units > 0) & (hash_uniform(units, seed, experiment.salt) < experiment.allocation)
+
+
+def checkout_multiplier(seed: int, day: dt.date, session_ids: np.ndarray) -> np.ndarray:
+    """Multiplier of each session's cart -> checkout probability from the experiments running on `day`."""
+    out = np.ones(len(session_ids))
+    for e in running(day):
+        if e.lever == "checkout":
+            hit = treated(seed, e, session_ids)
+            out[hit] *= 1.0 + e.true_relative_effect
+    return out
+
+
+def quantity_treated(seed: int, day: dt.date, session_ids: np.ndarray, user_ids: np.ndarray) -> np.ndarray:
+    """Whether each session's cart lines take the treated quantity mix."""
+    out = np.zeros(len(session_ids), dtype=bool)
+    for e in running(day):
+        if e.lever == "quantity":
+            out |= treated(seed, e, unit_ids(e, session_ids, user_ids))
+    return out
+
+
+EXPOSURE_SCHEMA = pa.schema(
+    [
+        ("experiment_id", pa.string()),
+        ("variant", pa.string()),
+        ("session_id", pa.int64()),
+        ("user_id", pa.int64()),
+        ("exposed_at", pa.timestamp("us")),
+    ]
+)
+
+
+def build_exposures(
+    seed: int, day: dt.date, session_ids: np.ndarray, user_ids: np.ndarray, landed_at: pa.Array
+) -> pa.Table:
+    """One row per (running experiment, session with a unit): the variant the session saw, as it landed."""
+    parts = []
+    for e in running(day):
+        units = unit_ids(e, session_ids, user_ids)
+        rows = np.flatnonzero(units > 0)
+        variant = treated(seed, e, units[rows]).astype(np.int32)
+        parts.append(
+            pa.table(
+                {
+                    "experiment_id": pa.array([e.experiment_id] * len(rows), pa.string()),
+                    "variant": pa.DictionaryArray.from_arrays(
+                        pa.array(variant, pa.int32()), pa.array(["control", "treatment"])
+                    ).cast(pa.string()),
+                    "session_id": pa.array(session_ids[rows]),
+                    "user_id": pa.array(user_ids[rows], pa.int64(), mask=user_ids[rows] == 0),
+                    "exposed_at": landed_at.take(pa.array(rows)),
+                },
+                schema=EXPOSURE_SCHEMA,
+            )
+        )
+    return pa.concat_tables(parts) if parts else EXPOSURE_SCHEMA.empty_table()
+
+
+def build_experiments(day: dt.date) -> pa.Table:
+    """The experiments running on `day`, with their true effect (truth: marts never read it)."""
+    rows = running(day)
+    return pa.table(
+        {
+            "experiment_id": pa.array([e.experiment_id for e in rows], pa.string()),
+            "description": pa.array([e.description for e in rows], pa.string()),
+            "unit": pa.array([e.unit for e in rows], pa.string()),
+            "allocation": pa.array([e.allocation for e in rows], pa.float64()),
+            "target_metric": pa.array([e.target_metric for e in rows], pa.string()),
+            "true_relative_effect": pa.array([e.true_relative_effect for e in rows], pa.float64()),
+            "start_date": pa.array([e.start for e in rows], pa.date32()),
+            "end_date": pa.array([e.end for e in rows], pa.date32()),
+        }
+    )
