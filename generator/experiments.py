@@ -44,6 +44,7 @@ class Experiment:
     allocation: float  # share of units in the treatment
     target_metric: str  # conversion_rate | average_order_value
     lever: str  # checkout | quantity | none: what the treatment changes in the generator
+    surface: str  # landing | product | cart: where the variant shows, so which sessions are exposed
 
     @property
     def salt(self) -> int:
@@ -67,19 +68,19 @@ CHECKOUT_EFFECT = {"exp_one_page_checkout": 0.20, "exp_express_pay_button": 0.10
 EXPERIMENTS = (
     Experiment(
         "exp_one_page_checkout", "one-page checkout instead of three steps", dt.date(2025, 9, 8),
-        dt.date(2025, 10, 26), "session", 0.5, "conversion_rate", "checkout",
+        dt.date(2025, 10, 26), "session", 0.5, "conversion_rate", "checkout", "cart",
     ),
     Experiment(
         "exp_bundle_banner", "'buy more, save more' banner on product pages", dt.date(2025, 9, 8),
-        dt.date(2025, 11, 2), "user", 0.5, "average_order_value", "quantity",
+        dt.date(2025, 11, 2), "user", 0.5, "average_order_value", "quantity", "product",
     ),
     Experiment(
         "exp_aa_homepage_copy", "A/A: the same homepage copy in both arms", dt.date(2025, 9, 1),
-        dt.date(2025, 12, 31), "user", 0.5, "conversion_rate", "none",
+        dt.date(2025, 12, 31), "user", 0.5, "conversion_rate", "none", "landing",
     ),
     Experiment(
         "exp_express_pay_button", "express pay button in the cart", dt.date(2026, 2, 2),
-        dt.date(2026, 3, 29), "session", 0.3, "conversion_rate", "checkout",
+        dt.date(2026, 3, 29), "session", 0.3, "conversion_rate", "checkout", "cart",
     ),
 )  # fmt: skip
 
@@ -108,19 +109,36 @@ def checkout_multiplier(seed: int, day: dt.date, session_ids: np.ndarray) -> np.
     return out
 
 
-def quantity_treated(seed: int, day: dt.date, session_ids: np.ndarray, user_ids: np.ndarray) -> np.ndarray:
-    """Whether each session's cart lines take the treated quantity mix."""
-    out = np.zeros(len(session_ids), dtype=bool)
+@dataclass(frozen=True)
+class Assignment:
+    experiment: Experiment
+    units: np.ndarray  # per session: its unit id, 0 where the session has none
+    treated: np.ndarray  # per session
+
+
+def assign(seed: int, day: dt.date, session_ids: np.ndarray, user_ids: np.ndarray) -> list[Assignment]:
+    """The variant of every session in each experiment running on `day`."""
+    out = []
     for e in running(day):
-        if e.lever == "quantity":
-            out |= treated(seed, e, unit_ids(e, session_ids, user_ids))
+        units = unit_ids(e, session_ids, user_ids)
+        out.append(Assignment(e, units, treated(seed, e, units)))
     return out
 
 
+def quantity_treated(assignments: list[Assignment]) -> np.ndarray:
+    """Whether each session's cart lines take the treated quantity mix."""
+    out = np.zeros(len(assignments[0].units) if assignments else 0, dtype=bool)
+    for a in assignments:
+        if a.experiment.lever == "quantity":
+            out |= a.treated
+    return out
+
+
+VARIANTS = pa.array(["control", "treatment"], pa.string())
 EXPOSURE_SCHEMA = pa.schema(
     [
-        ("experiment_id", pa.string()),
-        ("variant", pa.string()),
+        ("experiment_id", pa.dictionary(pa.int32(), pa.string())),
+        ("variant", pa.dictionary(pa.int32(), pa.string())),
         ("session_id", pa.int64()),
         ("user_id", pa.int64()),
         ("exposed_at", pa.timestamp("us")),
@@ -128,30 +146,41 @@ EXPOSURE_SCHEMA = pa.schema(
 )
 
 
+SURFACE_STAGE = {"landing": 0, "product": 1, "cart": 2}  # the plan's stage a session must reach to see it
+
+
 def build_exposures(
-    seed: int, day: dt.date, session_ids: np.ndarray, user_ids: np.ndarray, landed_at: pa.Array
+    assignments: list[Assignment],
+    session_ids: np.ndarray,
+    user_ids: np.ndarray,
+    stage: np.ndarray,
+    surface_at: dict[str, pa.Array],
 ) -> pa.Table:
-    """One row per (running experiment, session with a unit): the variant the session saw, as it landed."""
-    parts = []
-    for e in running(day):
-        units = unit_ids(e, session_ids, user_ids)
-        rows = np.flatnonzero(units > 0)
-        variant = treated(seed, e, units[rows]).astype(np.int32)
-        parts.append(
-            pa.table(
-                {
-                    "experiment_id": pa.array([e.experiment_id] * len(rows), pa.string()),
-                    "variant": pa.DictionaryArray.from_arrays(
-                        pa.array(variant, pa.int32()), pa.array(["control", "treatment"])
-                    ).cast(pa.string()),
-                    "session_id": pa.array(session_ids[rows]),
-                    "user_id": pa.array(user_ids[rows], pa.int64(), mask=user_ids[rows] == 0),
-                    "exposed_at": landed_at.take(pa.array(rows)),
-                },
-                schema=EXPOSURE_SCHEMA,
-            )
-        )
-    return pa.concat_tables(parts) if parts else EXPOSURE_SCHEMA.empty_table()
+    """One row per (running experiment, session with a unit that reached the experiment's surface): the
+    variant the session saw, when it first saw the surface (`surface_at`: per session, per surface)."""
+    if not assignments:
+        return EXPOSURE_SCHEMA.empty_table()
+    rows = [
+        np.flatnonzero((a.units > 0) & (stage >= SURFACE_STAGE[a.experiment.surface])) for a in assignments
+    ]
+    which = np.repeat(np.arange(len(assignments), dtype=np.int32), [len(r) for r in rows])
+    variant = np.concatenate([a.treated[r] for a, r in zip(assignments, rows, strict=True)]).astype(np.int32)
+    exposed_at = pa.concat_arrays(
+        [surface_at[a.experiment.surface].take(pa.array(r)) for a, r in zip(assignments, rows, strict=True)]
+    )
+    rows = np.concatenate(rows)
+    ids = pa.array([a.experiment.experiment_id for a in assignments], pa.string())
+    user = user_ids[rows]
+    return pa.table(
+        {
+            "experiment_id": pa.DictionaryArray.from_arrays(pa.array(which), ids),
+            "variant": pa.DictionaryArray.from_arrays(pa.array(variant), VARIANTS),
+            "session_id": pa.array(session_ids[rows]),
+            "user_id": pa.array(user, pa.int64(), mask=user == 0),
+            "exposed_at": exposed_at,
+        },
+        schema=EXPOSURE_SCHEMA,
+    )
 
 
 def build_experiments(day: dt.date) -> pa.Table:
@@ -164,6 +193,7 @@ def build_experiments(day: dt.date) -> pa.Table:
             "unit": pa.array([e.unit for e in rows], pa.string()),
             "allocation": pa.array([e.allocation for e in rows], pa.float64()),
             "target_metric": pa.array([e.target_metric for e in rows], pa.string()),
+            "surface": pa.array([e.surface for e in rows], pa.string()),
             "true_relative_effect": pa.array([e.true_relative_effect for e in rows], pa.float64()),
             "start_date": pa.array([e.start for e in rows], pa.date32()),
             "end_date": pa.array([e.end for e in rows], pa.date32()),
