@@ -104,12 +104,13 @@ def build_events(
     v_added = rank < n_add[v_session]
     # quantity per line; sessions in an order-value experiment's treatment take the treated mix
     assignments = experiments.assign(cfg.seed, plan.day, session_ids, user_ids)
-    treated = experiments.quantity_treated(assignments)[v_session]
-    u_quantity = rng.random(len(v_session))
+    added = np.flatnonzero(v_added)
+    treated = experiments.quantity_treated(assignments)[v_session[added]]
+    u_quantity = rng.random(len(added))
     control_q = np.searchsorted(np.cumsum(m.QUANTITY_MIX)[:-1], u_quantity, side="right")
     treated_q = np.searchsorted(np.cumsum(experiments.QUANTITY_MIX_TREATED)[:-1], u_quantity, side="right")
-    picked = np.asarray(m.QUANTITIES)[np.where(treated, treated_q, control_q)]
-    v_quantity = np.where(v_added, picked, 0)
+    v_quantity = np.zeros(len(v_session), dtype=np.int64)
+    v_quantity[added] = np.asarray(m.QUANTITIES)[np.where(treated, treated_q, control_q)]
     v_click = rng.random(len(v_session)) < CLICK_SHARE
     v_scroll = rng.random(len(v_session)) < SCROLL_SHARE
 
@@ -224,8 +225,9 @@ def build_events(
     # where each session first saw each experiment surface: landing page, first product page, first cart add
     first_view_pos, first_add_pos = s_first.copy(), s_first.copy()
     first_view_pos[has_views] = v_pos[first_view]
-    add_sessions, first_add = np.unique(v_session[v_added], return_index=True)
-    first_add_pos[add_sessions] = a_pos[first_add]
+    add_sessions = v_session[v_added]  # ascending, like a_pos
+    first_add = np.flatnonzero(np.diff(add_sessions, prepend=-1) != 0)
+    first_add_pos[add_sessions[first_add]] = a_pos[first_add]
     surface_at = {
         "landing": event_at.take(s_first),
         "product": event_at.take(first_view_pos),
