@@ -56,7 +56,7 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
         "conversion_multiplier": shape.conversion_multiplier,
         "discount_rate": shape.discount_rate,
         "expected_sessions": plan.expected_sessions,
-        "expected_new_users": m.NEW_USER_SHARE * plan.expected_sessions,
+        "expected_new_users": plan.expected_new,
     }
     for name, value in day_columns.items():
         table = table.append_column(name, pa.array([float(value)] * n))
@@ -68,4 +68,9 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     table = table.append_column("injected_faults", pa.array([",".join(cfg.inject)] * n))
     for name, values in late.items():
         table = table.append_column(name, pa.array(values, pa.float64()))
+    for name, value in (
+        ("expected_returning_sessions", plan.expected_returning),
+        ("expected_anonymous_sessions", plan.expected_anonymous),
+    ):
+        table = table.append_column(name, pa.array([float(value)] * n))
     return table

@@ -22,7 +22,8 @@ from generator.events import build_events
 from generator.experiments import build_experiments
 from generator.localtime import session_places_and_starts
 from generator.orders import build_orders, build_status_changes
-from generator.plan import SessionPlan, assign_users, order_summary, session_plan
+from generator.plan import SessionPlan, order_summary, session_plan
+from generator.truth import build_user_truth
 from generator.users import build_users
 
 
@@ -39,7 +40,7 @@ def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
     n_products = products_on(cfg, day)
     cat = catalog(cfg, n_products)
     prices = prices_on(cfg, day, cat)
-    user_ids = assign_users(cfg, plan)
+    user_ids = plan.user_id
     place, start_second = session_places_and_starts(cfg, day, user_ids)
     clicks, carts = build_events(cfg, plan, cat, user_ids, place, start_second)
     orders, items = build_orders(cfg, plan, carts, prices, user_ids)
@@ -51,6 +52,7 @@ def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
         "user_events": clicks.events,
         "order_status_changes": build_status_changes(cfg, day),
         "answer_key": build_answer_key(cfg, plan),
+        "user_truth": build_user_truth(cfg, day),
         "experiment_exposures": clicks.exposures,
         "experiments": build_experiments(day),
         "event_truth": clicks.truth,

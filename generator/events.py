@@ -102,15 +102,13 @@ def build_events(
     rank = np.empty(len(v_session), dtype=np.int64)
     rank[order] = np.arange(len(v_session)) - v_first[v_session[order]]
     v_added = rank < n_add[v_session]
-    # quantity per line; sessions in an order-value experiment's treatment take the treated mix
+    # quantity per line: 1 + Poisson(the user's spend level x rate); in an order-value experiment's treatment
+    # the mean is multiplied by (1 + effect) for every user (experiments.py), so the effect on order value is exact
     assignments = experiments.assign(cfg.seed, plan.day, session_ids, user_ids)
-    added = np.flatnonzero(v_added)
-    treated = experiments.quantity_treated(assignments)[v_session[added]]
-    u_quantity = rng.random(len(added))
-    control_q = np.searchsorted(np.cumsum(m.QUANTITY_MIX)[:-1], u_quantity, side="right")
-    treated_q = np.searchsorted(np.cumsum(experiments.QUANTITY_MIX_TREATED)[:-1], u_quantity, side="right")
-    v_quantity = np.zeros(len(v_session), dtype=np.int64)
-    v_quantity[added] = np.asarray(m.QUANTITIES)[np.where(treated, treated_q, control_q)]
+    extra_units = plan.spend_level[v_session] * m.EXTRA_UNIT_RATE
+    effect = experiments.order_value_effect(assignments)[v_session]
+    extra_units = extra_units + effect * (1.0 + extra_units)
+    v_quantity = np.where(v_added, 1 + rng.poisson(extra_units), 0)
     v_click = rng.random(len(v_session)) < CLICK_SHARE
     v_scroll = rng.random(len(v_session)) < SCROLL_SHARE
 

@@ -7,14 +7,14 @@ needs no state. Every session of a running experiment that has a unit is exposed
 client-side tracker logs an "experiment viewed" event: the `experiment_exposures` lake table.
 
 The effects are built so the true relative effect on the target metric is exact:
-* `conversion_rate` (sessions that purchase / exposed sessions), on sessions (the session plan decides how far a
-  session gets before users are assigned to sessions): the treatment multiplies the probability of
+* `conversion_rate` (sessions that purchase / exposed sessions): the treatment multiplies the probability of
   going from cart to checkout by (1 + effect); that step is never capped (checked in the tests), so the
-  session conversion rate moves by exactly that factor.
-* `average_order_value` (subtotal per order): the treatment shifts the quantity of every cart line to
-  `QUANTITY_MIX_TREATED`; lines and prices are independent of quantity, so the mean order subtotal moves by
-  mean(treated quantity) / mean(quantity) - 1. Sale discounts and coupons are proportional or independent,
-  so `order_total` moves by the same factor in expectation.
+  conversion rate of the exposed sessions moves by exactly that factor.
+* `average_order_value` (subtotal per order): a cart line holds 1 + Poisson(lambda) units, lambda from the
+  user's spend level; the treatment makes it 1 + Poisson(lambda + effect x (1 + lambda)), whose mean is
+  (1 + effect) times the control's for every user. Lines and prices do not depend on the quantity, so the mean
+  order subtotal moves by exactly (1 + effect). Sale discounts and coupons are proportional or independent, so
+  `order_total` moves by the same factor in expectation.
 * `none`: an A/A test, nothing differs between the arms.
 """
 
@@ -27,11 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from generator import model as m
 from generator.streams import hash_uniform
-
-# Quantity of a cart line in the treatment of an order-value experiment (a "buy more, save more" banner).
-QUANTITY_MIX_TREATED = np.array([0.60, 0.275, 0.125])
 
 
 @dataclass(frozen=True)
@@ -52,18 +48,13 @@ class Experiment:
 
     @property
     def true_relative_effect(self) -> float:
-        if self.lever == "checkout":
-            return CHECKOUT_EFFECT[self.experiment_id]
-        if self.lever == "quantity":
-            quantities = np.array(m.QUANTITIES, dtype=float)
-            return float(QUANTITY_MIX_TREATED @ quantities / (np.asarray(m.QUANTITY_MIX) @ quantities) - 1.0)
-        return 0.0
+        return EFFECTS.get(self.experiment_id, 0.0)
 
     def runs_on(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
 
-CHECKOUT_EFFECT = {"exp_one_page_checkout": 0.20, "exp_express_pay_button": 0.10}
+EFFECTS = {"exp_one_page_checkout": 0.20, "exp_bundle_banner": 0.25, "exp_express_pay_button": 0.10}
 
 EXPERIMENTS = (
     Experiment(
@@ -80,7 +71,7 @@ EXPERIMENTS = (
     ),
     Experiment(
         "exp_express_pay_button", "express pay button in the cart", dt.date(2026, 2, 2),
-        dt.date(2026, 3, 29), "session", 0.3, "conversion_rate", "checkout", "cart",
+        dt.date(2026, 3, 29), "user", 0.3, "conversion_rate", "checkout", "cart",
     ),
 )  # fmt: skip
 
@@ -99,12 +90,12 @@ def treated(seed: int, experiment: Experiment, units: np.ndarray) -> np.ndarray:
     return (units > 0) & (hash_uniform(units, seed, experiment.salt) < experiment.allocation)
 
 
-def checkout_multiplier(seed: int, day: dt.date, session_ids: np.ndarray) -> np.ndarray:
+def checkout_multiplier(seed: int, day: dt.date, session_ids: np.ndarray, user_ids: np.ndarray) -> np.ndarray:
     """Multiplier of each session's cart -> checkout probability from the experiments running on `day`."""
     out = np.ones(len(session_ids))
     for e in running(day):
         if e.lever == "checkout":
-            hit = treated(seed, e, session_ids)
+            hit = treated(seed, e, unit_ids(e, session_ids, user_ids))
             out[hit] *= 1.0 + e.true_relative_effect
     return out
 
@@ -125,12 +116,12 @@ def assign(seed: int, day: dt.date, session_ids: np.ndarray, user_ids: np.ndarra
     return out
 
 
-def quantity_treated(assignments: list[Assignment]) -> np.ndarray:
-    """Whether each session's cart lines take the treated quantity mix."""
-    out = np.zeros(len(assignments[0].units) if assignments else 0, dtype=bool)
+def order_value_effect(assignments: list[Assignment]) -> np.ndarray:
+    """Per session: the relative effect on the mean units per cart line of the experiments it is treated in."""
+    out = np.zeros(len(assignments[0].units) if assignments else 0)
     for a in assignments:
         if a.experiment.lever == "quantity":
-            out |= a.treated
+            out = np.where(a.treated, (1.0 + out) * (1.0 + a.experiment.true_relative_effect) - 1.0, out)
     return out
 
 

@@ -17,16 +17,9 @@ from generator import experiments
 from generator import model as m
 from generator.calendar import DayShape, category_seasonality, day_shape
 from generator.config import GeneratorConfig
-from generator.streams import (
-    SALT_PERSONA,
-    SESSION_ID_STRIDE,
-    STREAM_ASSIGN,
-    STREAM_PLAN,
-    STREAM_SIGNUPS,
-    day_key,
-    hash_uniform,
-    stream,
-)
+from generator.customers import Cohorts, returning_mass, sample_returning, spend_level
+from generator.customers import propensity as customer_propensity
+from generator.streams import SESSION_ID_STRIDE, STREAM_ASSIGN, STREAM_PLAN, STREAM_SIGNUPS, day_key, stream
 
 STAGE_BOUNCE, STAGE_VIEW, STAGE_CART, STAGE_CHECKOUT, STAGE_PURCHASE = range(5)
 
@@ -64,9 +57,20 @@ def warm_user_counts(cfg: GeneratorConfig, day: dt.date) -> None:
         d += dt.timedelta(days=1)
 
 
-def persona_of(cfg: GeneratorConfig, user_ids: np.ndarray) -> np.ndarray:
-    u = hash_uniform(user_ids, cfg.seed, SALT_PERSONA)
-    return np.searchsorted(np.cumsum(m.PERSONA_MIX_USERS), u, side="right").clip(0, 2).astype(np.int8)
+def cohorts_before(cfg: GeneratorConfig, day: dt.date) -> Cohorts:
+    """The signup cohorts before `day` (one per day since the opening), with their age on `day`."""
+    days = [cfg.opening_date + dt.timedelta(days=i) for i in range(max((day - cfg.opening_date).days, 0))]
+    return Cohorts(
+        ordinal=np.array([d.toordinal() for d in days], dtype=np.int64),
+        size=np.array([signups_on(cfg, d) for d in days], dtype=np.int64),
+        offset=np.array([users_before(cfg, d) for d in days], dtype=np.int64),
+        age=np.array([(day - d).days for d in days], dtype=np.int64),
+    )
+
+
+def visit_multiplier(shape: DayShape) -> float:
+    """How busy the day is for customers who already signed up: the calendar without the shop's growth."""
+    return shape.traffic_multiplier / shape.growth
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -80,12 +84,17 @@ class SessionPlan:
     session_type: np.ndarray  # int8 index into SESSION_TYPES
     channel: np.ndarray  # int8 index into CHANNELS
     device: np.ndarray  # int8 index into DEVICES
-    persona: np.ndarray  # int8 index into PERSONAS, -1 for anonymous and signing-up visitors
+    user_id: np.ndarray  # 0 for anonymous visitors
+    propensity: np.ndarray  # the user's purchase propensity (1 for anonymous visitors)
+    spend_level: np.ndarray  # the user's spend level (1 for anonymous visitors)
     intent: np.ndarray  # int8 index into CATEGORIES: the category the session shops
     stage: np.ndarray  # furthest stage reached, STAGE_*
     probabilities: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-    expected_sessions: float
+    expected_sessions: float  # the Poisson mean of the day's sessions: anonymous + new + returning
     users_before: int
+    expected_returning: float  # the Poisson mean of the returning visits: the alive customers' visit rates
+    expected_anonymous: float
+    expected_new: float
 
     @property
     def n(self) -> int:
@@ -107,14 +116,29 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     warm_user_counts(cfg, day)
     shape = day_shape(day, cfg.opening_date, cfg.market)
     rng = stream(cfg, day, STREAM_PLAN)
-    expected = expected_sessions(cfg, shape)
+    calendar = expected_sessions(cfg, shape)
     known = users_before(cfg, day)
-    n_anon = int(rng.poisson(m.ANONYMOUS_SHARE * expected))
+    cohorts = cohorts_before(cfg, day)
+    alive, mass = returning_mass(cfg.seed, cohorts)
+    multiplier = visit_multiplier(shape)
+    expected_returning = multiplier * float(mass.sum())
+    expected_new = m.NEW_USER_SHARE * calendar
+    expected_anonymous = max(calendar - expected_new - expected_returning, m.ANONYMOUS_FLOOR_SHARE * calendar)
+    n_anon = int(rng.poisson(expected_anonymous))
     n_new = signups_on(cfg, day)
-    n_ret = int(rng.poisson(min(m.RETURNING_SHARE * expected, m.RETURNING_VISITS_PER_USER_DAY * known)))
+    returning_ids = sample_returning(
+        cfg.seed, stream(cfg, day, STREAM_ASSIGN), cohorts, alive, mass, multiplier
+    )
+    n_ret = len(returning_ids)
     n = n_anon + n_new + n_ret
     # shuffled: session ids say nothing about the visitor (they are not in time order either, see localtime.py)
-    session_type = rng.permutation(np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret]))
+    session_type = np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret])
+    user_id = np.concatenate(
+        [np.zeros(n_anon, dtype=np.int64), known + 1 + np.arange(n_new, dtype=np.int64), returning_ids]
+    )
+    shuffle = rng.permutation(n)
+    session_type, user_id = session_type[shuffle], user_id[shuffle]
+    user_id[session_type == 1] = known + 1 + np.arange(n_new, dtype=np.int64)  # ids in signup (plan) order
 
     returning = session_type == 2
     channel = np.where(
@@ -123,7 +147,6 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
         rng.choice(len(m.CHANNELS), size=n, p=m.CHANNEL_MIX_NEW),
     ).astype(np.int8)
     device = rng.choice(len(m.DEVICES), size=n, p=m.DEVICE_MIX).astype(np.int8)
-    persona = np.where(returning, rng.choice(3, size=n, p=m.PERSONA_MIX_VISITS), -1).astype(np.int8)
     names = tuple(c[1] for c in m.CATEGORIES)
     season = category_seasonality(day, names, cfg.market)  # outdoor in summer, gifts before the holidays
     intent_cum = np.array(
@@ -139,9 +162,17 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     intent = (rng.random(n)[:, None] >= row[:, :-1]).sum(axis=1).astype(np.int8)
 
     # Start times come later, from each session's time zone (generator/localtime.py): sessions stay in plan order.
-    probs = m.stage_probabilities(channel, device, session_type, persona, intent, shape.conversion_multiplier)
+    signed_in = user_id > 0
+    propensity = np.ones(n)
+    propensity[signed_in] = customer_propensity(cfg.seed, user_id[signed_in])
+    spend = np.ones(n)
+    spend[signed_in] = spend_level(cfg.seed, user_id[signed_in])
+
+    probs = m.stage_probabilities(
+        channel, device, session_type, propensity, intent, shape.conversion_multiplier
+    )
     session_ids = day_key(day) * SESSION_ID_STRIDE + 1 + np.arange(n, dtype=np.int64)
-    checkout = probs[2] * experiments.checkout_multiplier(cfg.seed, day, session_ids)  # A/B tests' effects
+    checkout = probs[2] * experiments.checkout_multiplier(cfg.seed, day, session_ids, user_id)  # A/B effects
     probs = (probs[0], probs[1], checkout, probs[3])
     draws = rng.random((4, n))
     stage = np.zeros(n, dtype=np.int8)
@@ -150,7 +181,22 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
         alive &= draws[k] < p
         stage[alive] = k + 1
     return SessionPlan(
-        day, shape, session_type, channel, device, persona, intent, stage, probs, expected, known
+        day,
+        shape,
+        session_type,
+        channel,
+        device,
+        user_id,
+        propensity,
+        spend,
+        intent,
+        stage,
+        probs,
+        expected_anonymous + expected_new + expected_returning,
+        known,
+        expected_returning,
+        expected_anonymous,
+        expected_new,
     )
 
 
@@ -165,41 +211,3 @@ def order_summary(cfg: GeneratorConfig, day: dt.date) -> np.ndarray:
     summary = plan.intent[plan.stage == STAGE_PURCHASE].copy()
     summary.flags.writeable = False
     return summary
-
-
-def assign_users(cfg: GeneratorConfig, plan: SessionPlan) -> np.ndarray:
-    """User id per session (0 for anonymous): new users get fresh ids, returning ones earlier ids."""
-    rng = stream(cfg, plan.day, STREAM_ASSIGN)
-    user_ids = np.zeros(plan.n, dtype=np.int64)
-    new = plan.session_type == 1
-    user_ids[new] = plan.users_before + np.arange(1, int(new.sum()) + 1)
-
-    returning = np.flatnonzero(plan.session_type == 2)
-    if len(returning) == 0:
-        return user_ids
-    days = (plan.day - cfg.opening_date).days
-    day_list = [cfg.opening_date + dt.timedelta(days=i) for i in range(days)]
-    counts = np.array([signups_on(cfg, d) for d in day_list], dtype=np.int64)
-    offsets = np.array([users_before(cfg, d) for d in day_list], dtype=np.int64)
-    age = days - np.arange(days)
-    # Recent signups come back more often; older users keep a floor of activity.
-    weights = counts * (m.RETURNING_FLOOR + np.exp(-age / m.RETURNING_DECAY_DAYS))
-    weights = weights / weights.sum()
-    wanted = plan.persona[returning]
-    todo = np.arange(len(returning))
-    for _ in range(64):
-        k = max(len(todo) * 4, 64)
-        d = rng.choice(days, size=k, p=weights)
-        cand = offsets[d] + 1 + (rng.random(k) * counts[d]).astype(np.int64)
-        cand_persona = persona_of(cfg, cand)
-        for p in range(3):
-            need = todo[wanted[todo] == p]
-            have = cand[cand_persona == p]
-            take = min(len(need), len(have))
-            user_ids[returning[need[:take]]] = have[:take]
-        todo = todo[user_ids[returning[todo]] == 0]
-        if len(todo) == 0:
-            break
-    if len(todo):  # a persona with no users yet: fall back to any earlier user
-        user_ids[returning[todo]] = 1 + (rng.random(len(todo)) * plan.users_before).astype(np.int64)
-    return user_ids
