@@ -106,9 +106,11 @@ def clustered_log_ratio(units: pd.DataFrame, numerator: str, denominator: str) -
 
 @pytest.mark.slow
 def test_realised_effects_match_the_truth(window):
-    """Seven weeks at `small` (about 200k sessions, 12k orders). Tolerance: 4 standard errors of the log ratio
-    (two-sided, a chance failure about 1 in 16,000 per check), computed from the data; the true effects are at
-    least 5 standard errors from zero, so the checks also show that the effects are detectable."""
+    """Seven weeks at `small` (16k sessions reach the cart, 4k orders of exposed users, 62k A/A exposures).
+    Tolerance: 4 standard errors of the log ratio (two-sided, a chance failure about 1 in 16,000 per check),
+    computed from the data. The conversion effect is about 6 standard errors from zero, so that check also
+    shows it is detectable; the order-value effect is about 3 (order values vary a lot), so only its agreement
+    with the truth is checked."""
     # conversion of the sessions that reached the cart (the surface): session-randomised, +20%
     e = BY_ID["exp_one_page_checkout"]
     log_ratio, se = conversion_ratio(window, e.experiment_id)
@@ -123,7 +125,6 @@ def test_realised_effects_match_the_truth(window):
     per_user = orders.groupby("user_id")[["subtotal", "orders"]].sum().reset_index().merge(arms, on="user_id")
     log_ratio, se = clustered_log_ratio(per_user, "subtotal", "orders")
     assert abs(log_ratio - np.log1p(e.true_relative_effect)) < 4 * se, (np.expm1(log_ratio), se)
-    assert log_ratio > 2 * se
 
     # the A/A test (user-randomised): no difference in conversion, sessions clustered by user
     arms = _arms(window, "exp_aa_homepage_copy").copy()
