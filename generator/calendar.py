@@ -209,11 +209,12 @@ def is_gift_order(placed: np.ndarray, market: str = "us") -> np.ndarray:
     placed = np.asarray(placed, dtype="datetime64[D]")
     if not market_of(market).gift_returns or len(placed) == 0:
         return np.zeros(len(placed), dtype=bool)
-    month = placed.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    mday = (placed - placed.astype("datetime64[M]")).astype(np.int64) + 1
+    days, inverse = np.unique(placed, return_inverse=True)  # a few distinct days: decide once per day
+    month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    mday = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
     key = month * 100 + mday
     (m0, d0), (m1, d1) = GIFT_ORDER_WINDOW
-    return (key >= m0 * 100 + d0) & (key <= m1 * 100 + d1)
+    return ((key >= m0 * 100 + d0) & (key <= m1 * 100 + d1))[inverse.ravel()]
 
 
 def gift_return_earliest(placed: np.ndarray) -> np.ndarray:

@@ -52,9 +52,9 @@ def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
         "user_events": clicks.events,
         "order_status_changes": build_status_changes(cfg, day),
         "answer_key": build_answer_key(cfg, plan),
+        "user_truth": build_user_truth(cfg, day),
         "experiment_exposures": clicks.exposures,
         "experiments": build_experiments(day),
         "event_truth": clicks.truth,
-        "user_truth": build_user_truth(cfg, day),
     }
     return Day(tables=tables, plan=plan)

@@ -31,8 +31,8 @@ PV, PRODUCT_VIEW, ADD, REMOVE, CHECKOUT, PURCHASE, CLICK, SCROLL = range(8)
 # Like real trackers, the tile click that opens a product page and the scrolls on a product page carry no
 # product id (the click's target is only known from the product view that follows it, a scroll's from its
 # page); their true product is in the `event_truth` table.
-CLICK_SHARE = 0.3  # product views reached through a tracked tile click on the page before
-SCROLL_SHARE = 0.2  # product views followed by a tracked scroll of the product page
+CLICK_SHARE = 0.2  # product views reached through a tracked tile click on the page before
+SCROLL_SHARE = 0.15  # product views followed by a tracked scroll of the product page
 # The referrer of a session's landing page, by traffic source (email clients and typed URLs send none).
 EXTERNAL_REFERRERS = {
     "organic_search": "https://www.google.com/",
@@ -102,11 +102,13 @@ def build_events(
     rank = np.empty(len(v_session), dtype=np.int64)
     rank[order] = np.arange(len(v_session)) - v_first[v_session[order]]
     v_added = rank < n_add[v_session]
-    # units per line: 1 + Poisson(the user's spend level x rate); an order-value experiment's treatment raises the rate
-    treated = experiments.quantity_treated(cfg.seed, plan.day, session_ids, user_ids)[v_session]
-    unit_rate = plan.spend_level[v_session] * m.EXTRA_UNIT_RATE
-    unit_rate = np.where(treated, unit_rate * experiments.QUANTITY_TREATED_FACTOR, unit_rate)
-    v_quantity = np.where(v_added, 1 + rng.poisson(unit_rate), 0)
+    # quantity per line: 1 + Poisson(the user's spend level x rate); in an order-value experiment's treatment
+    # the mean is multiplied by (1 + effect) for every user (experiments.py), so the effect on order value is exact
+    assignments = experiments.assign(cfg.seed, plan.day, session_ids, user_ids)
+    extra_units = plan.spend_level[v_session] * m.EXTRA_UNIT_RATE
+    effect = experiments.order_value_effect(assignments)[v_session]
+    extra_units = extra_units + effect * (1.0 + extra_units)
+    v_quantity = np.where(v_added, 1 + rng.poisson(extra_units), 0)
     v_click = rng.random(len(v_session)) < CLICK_SHARE
     v_scroll = rng.random(len(v_session)) < SCROLL_SHARE
 
@@ -218,7 +220,18 @@ def build_events(
             "product_id": pa.array(eproduct[truth_rows]),
         }
     )
-    exposures = experiments.build_exposures(cfg.seed, plan.day, session_ids, user_ids, event_at.take(s_first))
+    # where each session first saw each experiment surface: landing page, first product page, first cart add
+    first_view_pos, first_add_pos = s_first.copy(), s_first.copy()
+    first_view_pos[has_views] = v_pos[first_view]
+    add_sessions = v_session[v_added]  # ascending, like a_pos
+    first_add = np.flatnonzero(np.diff(add_sessions, prepend=-1) != 0)
+    first_add_pos[add_sessions[first_add]] = a_pos[first_add]
+    surface_at = {
+        "landing": event_at.take(s_first),
+        "product": event_at.take(first_view_pos),
+        "cart": event_at.take(first_add_pos),
+    }
+    exposures = experiments.build_exposures(assignments, session_ids, user_ids, stage, surface_at)
     kept = v_added & ~v_removed & (stage[v_session] == STAGE_PURCHASE)
     purchase_second = np.full(n, np.nan)
     purchase_second[purchase == 1] = seconds[purchase_pos]
@@ -285,14 +298,14 @@ def _referrers(pages: pa.Array, code: np.ndarray, s_first: np.ndarray, channel: 
         [external.index(EXTERNAL_REFERRERS[c]) if c in EXTERNAL_REFERRERS else -1 for c in m.CHANNELS]
     )
     n_pages = len(pages)
-    previous = np.empty(total, dtype=np.int64)
-    previous[1:] = code[:-1]
-    previous[s_first] = -1
-    changed = code != previous
-    value = previous.copy()  # referrer code where the page changed: the previous page
+    code = code.astype(np.int32)
+    changed = np.empty(total, dtype=bool)
+    changed[1:] = code[1:] != code[:-1]
+    changed[s_first] = True
+    at = np.flatnonzero(changed)  # where the page changes; each such event's referrer holds until the next
+    value = code[np.maximum(at - 1, 0)]  # the previous page
     landing_ref = channel_ref[channel]
-    value[s_first] = np.where(landing_ref >= 0, n_pages + landing_ref, -1)
-    last_change = np.maximum.accumulate(np.where(changed, np.arange(total), 0))
-    ref = value[last_change]
+    value[np.searchsorted(at, s_first)] = np.where(landing_ref >= 0, n_pages + landing_ref, -1)
+    ref = np.repeat(value, np.diff(np.append(at, total)))
     values = pa.concat_arrays([pages, pa.array(external, pa.string())])
     return pa.DictionaryArray.from_arrays(pa.array(np.maximum(ref, 0), pa.int32(), mask=ref < 0), values)

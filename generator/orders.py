@@ -86,11 +86,16 @@ def build_orders(
     return orders, items
 
 
-def placed_day(order_ids: np.ndarray) -> np.ndarray:
-    """The day (datetime64[D]) an order was placed, from its id (yyyymmdd * ORDER_ID_STRIDE + n)."""
-    key = np.asarray(order_ids, dtype=np.int64) // ORDER_ID_STRIDE
-    months = (key // 10_000 - 1970) * 12 + (key // 100 % 100 - 1)
-    return months.astype("datetime64[M]").astype("datetime64[D]") + (key % 100 - 1)
+def gift_terms(cfg: GeneratorConfig, order_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(is a gift order, the earliest return delay in days) per order, from the day in its id (calendar.py's
+    gift season; decided once per distinct day)."""
+    keys, inverse = np.unique(np.asarray(order_ids, dtype=np.int64) // ORDER_ID_STRIDE, return_inverse=True)
+    months = (keys // 10_000 - 1970) * 12 + (keys // 100 % 100 - 1)
+    placed = months.astype("datetime64[M]").astype("datetime64[D]") + (keys % 100 - 1)
+    gift = is_gift_order(placed, cfg.market)
+    earliest = np.where(gift, (gift_return_earliest(placed) - placed).astype(np.int64), 0)
+    inverse = inverse.ravel()
+    return gift[inverse], earliest[inverse]
 
 
 def order_fates(
@@ -106,12 +111,11 @@ def order_fates(
     u_delay = hash_uniform(order_ids, cfg.seed, SALT_DELAY)
     cancelled = u_cancel < m.CANCEL_PROBABILITY
     # gifts bought before the holidays come back more, and only after them (calendar.py)
-    placed = placed_day(order_ids)
-    gift = is_gift_order(placed, cfg.market)
+    gift, earliest = gift_terms(cfg, order_ids)
     returned = ~cancelled & (u_return < return_probability(m.CATEGORY_RETURN[category], gift))
     lo_c, hi_c = m.CANCEL_DELAY_DAYS
     lo_r, hi_r = m.RETURN_DELAY_DAYS
-    lo_r = np.where(gift, np.maximum(lo_r, (gift_return_earliest(placed) - placed).astype(np.int64)), lo_r)
+    lo_r = np.maximum(lo_r, earliest)
     delay = np.where(
         cancelled,
         lo_c + (u_delay * (hi_c - lo_c + 1)).astype(np.int64),

@@ -132,15 +132,13 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     n_ret = len(returning_ids)
     n = n_anon + n_new + n_ret
     # shuffled: session ids say nothing about the visitor (they are not in time order either, see localtime.py)
-    session_type = rng.permutation(np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret]))
-    user_id = np.zeros(n, dtype=np.int64)
-    user_id[session_type == 1] = known + 1 + np.arange(n_new, dtype=np.int64)
-    user_id[session_type == 2] = rng.permutation(returning_ids)
-    signed_in = user_id > 0
-    propensity = np.ones(n)
-    propensity[signed_in] = customer_propensity(cfg.seed, user_id[signed_in])
-    spend = np.ones(n)
-    spend[signed_in] = spend_level(cfg.seed, user_id[signed_in])
+    session_type = np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_anon, n_new, n_ret])
+    user_id = np.concatenate(
+        [np.zeros(n_anon, dtype=np.int64), known + 1 + np.arange(n_new, dtype=np.int64), returning_ids]
+    )
+    shuffle = rng.permutation(n)
+    session_type, user_id = session_type[shuffle], user_id[shuffle]
+    user_id[session_type == 1] = known + 1 + np.arange(n_new, dtype=np.int64)  # ids in signup (plan) order
 
     returning = session_type == 2
     channel = np.where(
@@ -164,11 +162,17 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
     intent = (rng.random(n)[:, None] >= row[:, :-1]).sum(axis=1).astype(np.int8)
 
     # Start times come later, from each session's time zone (generator/localtime.py): sessions stay in plan order.
+    signed_in = user_id > 0
+    propensity = np.ones(n)
+    propensity[signed_in] = customer_propensity(cfg.seed, user_id[signed_in])
+    spend = np.ones(n)
+    spend[signed_in] = spend_level(cfg.seed, user_id[signed_in])
+
     probs = m.stage_probabilities(
         channel, device, session_type, propensity, intent, shape.conversion_multiplier
     )
     session_ids = day_key(day) * SESSION_ID_STRIDE + 1 + np.arange(n, dtype=np.int64)
-    checkout = probs[2] * experiments.checkout_multiplier(cfg.seed, day, session_ids)  # A/B tests' effects
+    checkout = probs[2] * experiments.checkout_multiplier(cfg.seed, day, session_ids, user_id)  # A/B effects
     probs = (probs[0], probs[1], checkout, probs[3])
     draws = rng.random((4, n))
     stage = np.zeros(n, dtype=np.int8)

@@ -89,9 +89,7 @@ class DayTerms:
     knee: np.ndarray  # conversion(p) is piecewise linear in the propensity p: the knees, in increasing order,
     slope: np.ndarray  # and the slope and constant after each
     constant: np.ndarray
-    checkout: tuple[
-        tuple[experiments.Experiment, float], ...
-    ]  # running checkout experiments and their effect
+    checkout: tuple[tuple[experiments.Experiment, float], ...]  # running checkout tests and their effect
     quantity: tuple[experiments.Experiment, ...]  # running quantity experiments
 
 
@@ -175,10 +173,12 @@ def expected_from(
                 per_day = per_day * (1.0 + effect * treated(e)[idx])
             else:
                 per_day = per_day * (1.0 + effect * e.allocation)
-        untreated = np.ones(len(idx))  # P(no quantity test treats the session): independent assignments
+        units = (
+            1.0 + rate[idx]
+        )  # a treatment multiplies the mean units by (1 + effect); assignments independent
         for e in terms.quantity:
-            untreated = untreated * (1.0 - (treated(e)[idx] if e.unit == "user" else e.allocation))
-        units = 1.0 + rate[idx] * (1.0 + (experiments.QUANTITY_TREATED_FACTOR - 1.0) * (1.0 - untreated))
+            share = treated(e)[idx] if e.unit == "user" else e.allocation
+            units = units * (1.0 + e.true_relative_effect * share)
         orders[idx] += per_day
         spend[idx] += per_day * units * (1.0 - terms.discount)
     return Expectation(orders=orders, spend_cents=spend * m.UNIT_BASKET_CENTS)

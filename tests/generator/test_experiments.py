@@ -37,15 +37,24 @@ def test_experiments_table_and_exposures_of_a_day():
     running = day["experiments"].to_pandas().set_index("experiment_id")
     assert set(running.index) == {"exp_one_page_checkout", "exp_bundle_banner", "exp_aa_homepage_copy"}
     assert running.loc["exp_aa_homepage_copy", "true_relative_effect"] == 0.0
-    exposures = day["experiment_exposures"].to_pandas()
-    events = day["user_events"].to_pandas()
-    sessions = events.groupby("session_id").agg(user_id=("user_id", "first"), landed_at=("event_at", "min"))
-    # a session experiment exposes every session, a user experiment every signed-in one, as the session lands
-    by_exp = exposures.groupby("experiment_id")["session_id"].nunique()
-    assert by_exp["exp_one_page_checkout"] == len(sessions)
-    assert by_exp["exp_bundle_banner"] == sessions["user_id"].notna().sum()
-    merged = exposures.join(sessions, on="session_id", rsuffix="_session")
-    assert (merged["exposed_at"] == merged["landed_at"]).all()
+    exposures = day["experiment_exposures"].to_pandas().astype({"experiment_id": str, "variant": str})
+    events = day["user_events"].to_pandas().astype({"event_type": str})
+
+    def first(event_type: str | None) -> pd.Series:
+        rows = events if event_type is None else events[events["event_type"] == event_type]
+        return rows.groupby("session_id")["event_at"].min()
+
+    signed_in = set(events.loc[events["user_id"].notna(), "session_id"])
+    # each experiment exposes the sessions with a unit that reach its surface, when they first see it
+    for experiment_id, seen, unit_needed in (
+        ("exp_aa_homepage_copy", first(None), True),  # the landing page, signed-in users
+        ("exp_bundle_banner", first("product_view"), True),  # product pages, signed-in users
+        ("exp_one_page_checkout", first("add_to_cart"), False),  # the cart, any session
+    ):
+        rows = exposures[exposures["experiment_id"] == experiment_id].set_index("session_id")
+        expected = seen[seen.index.isin(signed_in)] if unit_needed else seen
+        assert set(rows.index) == set(expected.index), experiment_id
+        assert (rows["exposed_at"] == expected[rows.index]).all(), experiment_id
     # a user keeps their variant in every session
     users = (
         exposures[exposures["experiment_id"] == "exp_bundle_banner"].groupby("user_id")["variant"].nunique()
@@ -68,7 +77,7 @@ def window() -> dict[str, pd.DataFrame]:
 
 
 def _arms(window, experiment_id: str) -> pd.DataFrame:
-    exposures = window["experiment_exposures"]
+    exposures = window["experiment_exposures"].astype({"experiment_id": str, "variant": str})
     return exposures[exposures["experiment_id"] == experiment_id]
 
 
@@ -97,10 +106,12 @@ def clustered_log_ratio(units: pd.DataFrame, numerator: str, denominator: str) -
 
 @pytest.mark.slow
 def test_realised_effects_match_the_truth(window):
-    """Seven weeks at `small` (about 200k sessions, 12k orders). Tolerance: 4 standard errors of the log ratio
-    (two-sided, a chance failure about 1 in 16,000 per check), computed from the data; the true effects are at
-    least 5 standard errors from zero, so the checks also show that the effects are detectable."""
-    # conversion: session-randomised, +20%
+    """Seven weeks at `small` (16k sessions reach the cart, 4k orders of exposed users, 62k A/A exposures).
+    Tolerance: 4 standard errors of the log ratio (two-sided, a chance failure about 1 in 16,000 per check),
+    computed from the data. The conversion effect is about 6 standard errors from zero, so that check also
+    shows it is detectable; the order-value effect is about 3 (order values vary a lot), so only its agreement
+    with the truth is checked."""
+    # conversion of the sessions that reached the cart (the surface): session-randomised, +20%
     e = BY_ID["exp_one_page_checkout"]
     log_ratio, se = conversion_ratio(window, e.experiment_id)
     assert abs(log_ratio - np.log1p(e.true_relative_effect)) < 4 * se, (np.expm1(log_ratio), se)
@@ -114,7 +125,6 @@ def test_realised_effects_match_the_truth(window):
     per_user = orders.groupby("user_id")[["subtotal", "orders"]].sum().reset_index().merge(arms, on="user_id")
     log_ratio, se = clustered_log_ratio(per_user, "subtotal", "orders")
     assert abs(log_ratio - np.log1p(e.true_relative_effect)) < 4 * se, (np.expm1(log_ratio), se)
-    assert log_ratio > 2 * se
 
     # the A/A test (user-randomised): no difference in conversion, sessions clustered by user
     arms = _arms(window, "exp_aa_homepage_copy").copy()
