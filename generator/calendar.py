@@ -244,6 +244,11 @@ def growth(day: dt.date, opening: dt.date) -> float:
     return (1.0 + ANNUAL_GROWTH) ** ((day - opening).days / 365.25)
 
 
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)  # ZoneInfo's own cache keeps only a few zones: a market has more
+
+
 @functools.lru_cache(maxsize=256)
 def utc_hour_weights(day: dt.date, zones: tuple[str, ...]) -> np.ndarray:
     """(zones x 24) weights of the UTC hours of `day` for shoppers in each time zone: the local hour-of-day
@@ -255,10 +260,14 @@ def utc_hour_weights(day: dt.date, zones: tuple[str, ...]) -> np.ndarray:
     midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     out = np.empty((len(zones), 24))
     for z, zone in enumerate(zones):
-        tz = ZoneInfo(zone)
-        for h in range(24):
-            local = (midnight + dt.timedelta(hours=h)).astimezone(tz)
-            out[z, h] = LOCAL_HOUR_WEIGHTS[local.hour] * WEEKDAY_MULTIPLIER[local.weekday()]
+        tz = _zone(zone)
+        first, last = midnight.astimezone(tz), (midnight + dt.timedelta(hours=23)).astimezone(tz)
+        if first.utcoffset() == last.utcoffset():  # no clock change this UTC day: one offset for every hour
+            local = [first + dt.timedelta(hours=h) for h in range(24)]
+        else:
+            local = [(midnight + dt.timedelta(hours=h)).astimezone(tz) for h in range(24)]
+        for h, t in enumerate(local):
+            out[z, h] = LOCAL_HOUR_WEIGHTS[t.hour] * WEEKDAY_MULTIPLIER[t.weekday()]
     out.flags.writeable = False
     return out
 

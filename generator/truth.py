@@ -60,6 +60,12 @@ def traits_of(cfg: GeneratorConfig, user_ids: np.ndarray) -> tuple[Traits, np.nd
     return Traits(**{f: getattr(every, f)[position] for f in fields}), cohorts.ordinal[which]
 
 
+@functools.cache
+def _intent_weights() -> np.ndarray:
+    """(device, channel, category) intent probabilities before the day's category seasons."""
+    return np.array([[m.intent_weights(a, b) for b in range(len(m.CHANNELS))] for a in range(len(m.DEVICES))])
+
+
 def _visit_mix(season: np.ndarray) -> tuple[np.ndarray, ...]:
     """Every (device, channel, intent) a returning visit can have, with its probability on a day whose category
     seasonality is `season` (as the session plan draws them)."""
@@ -67,15 +73,8 @@ def _visit_mix(season: np.ndarray) -> tuple[np.ndarray, ...]:
         np.arange(len(m.DEVICES)), np.arange(len(m.CHANNELS)), np.arange(len(m.CATEGORIES)), indexing="ij"
     )
     d, c, i = d.ravel(), c.ravel(), i.ravel()
-    intent = np.array(
-        [
-            [
-                m.intent_weights(a, b) * season / (m.intent_weights(a, b) @ season)
-                for b in range(len(m.CHANNELS))
-            ]
-            for a in range(len(m.DEVICES))
-        ]
-    )
+    base = _intent_weights()
+    intent = base * season / (base @ season)[:, :, None]
     weight = m.DEVICE_MIX[d] * m.CHANNEL_MIX_RETURNING[c] * intent[d, c, i]
     return d, c, i, weight
 
@@ -89,8 +88,10 @@ class DayTerms:
     knee: np.ndarray  # conversion(p) is piecewise linear in the propensity p: the knees, in increasing order,
     slope: np.ndarray  # and the slope and constant after each
     constant: np.ndarray
-    checkout: tuple[tuple[experiments.Experiment, float], ...]  # running checkout tests and their effect
-    quantity: tuple[experiments.Experiment, ...]  # running quantity experiments
+    running: frozenset[str]  # ids of the experiments running that day
+
+    def runs(self, e: experiments.Experiment) -> bool:
+        return e.experiment_id in self.running
 
 
 @functools.lru_cache(maxsize=1024)
@@ -109,15 +110,13 @@ def day_terms(opening: dt.date, market: str, day: dt.date) -> DayTerms:
     knee, cart, others = knee[order], cart[order], others[order]
     slope = (others * cart).sum() - np.concatenate([[0.0], np.cumsum(others * cart)])
     constant = m.MAX_STAGE_PROBABILITY * np.concatenate([[0.0], np.cumsum(others)])
-    running = experiments.running(day)
     return DayTerms(
         visit_multiplier=visit_multiplier(shape),
         discount=shape.discount_rate if shape.sale else m.COUPON_SHARE * m.COUPON_RATE,
         knee=knee,
         slope=slope,
         constant=constant,
-        checkout=tuple((e, e.true_relative_effect) for e in running if e.lever == "checkout"),
-        quantity=tuple(e for e in running if e.lever == "quantity"),
+        running=frozenset(e.experiment_id for e in experiments.running(day)),
     )
 
 
@@ -143,45 +142,58 @@ def expected_from(
     count too: a session-level checkout test raises every visit's conversion by effect x allocation in
     expectation, a user-level one by the effect for treated users; a quantity test raises the units per line.
     """
+    return expected_over(cfg, traits, signup, as_of, (horizon,))[horizon]
+
+
+def expected_over(
+    cfg: GeneratorConfig, traits: Traits, signup: np.ndarray, as_of: dt.date, horizons: tuple[int, ...]
+) -> dict[int, Expectation]:
+    """`expected_from` for several horizons at once: one row per (user, day that counts), all vectorized."""
     signup = np.asarray(signup, dtype=np.int64)
-    lo = np.maximum(signup + 1, as_of.toordinal() + 1)  # first day that counts
-    hi = np.minimum(signup + traits.lapse_age - 1, as_of.toordinal() + horizon)  # last day that counts
-    orders = np.zeros(len(signup))
-    spend = np.zeros(len(signup))
-    rate = m.EXTRA_UNIT_RATE * traits.spend_level
-    treated_cache: dict[str, np.ndarray] = {}
-
-    def treated(e: experiments.Experiment) -> np.ndarray:
-        if e.experiment_id not in treated_cache:
-            treated_cache[e.experiment_id] = experiments.treated(cfg.seed, e, traits.user_id)
-        return treated_cache[e.experiment_id]
-
-    for k in range(1, horizon + 1):
-        day = as_of + dt.timedelta(days=k)
-        counts = (lo <= day.toordinal()) & (day.toordinal() <= hi)
-        if not counts.any():
+    longest = max(horizons)
+    first = as_of.toordinal() + 1
+    lo = np.maximum(signup + 1, first)  # first day that counts
+    hi = np.minimum(signup + traits.lapse_age - 1, first + longest - 1)  # last day that counts
+    n_days = np.maximum(hi - lo + 1, 0)
+    user = np.repeat(np.arange(len(signup)), n_days)
+    offset = np.arange(len(user)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
+    day = lo[user] - first + offset  # 0 .. longest - 1: the day after as_of
+    terms = [
+        day_terms(cfg.opening_date, cfg.market, as_of + dt.timedelta(days=k + 1)) for k in range(longest)
+    ]
+    # conversion: every day's piecewise-linear curve laid end to end (day k's knees shifted by k x SPAN)
+    span = 1e6
+    width = len(terms[0].knee)
+    knees = np.concatenate([np.minimum(t.knee, span / 2) + k * span for k, t in enumerate(terms)])
+    slope = np.concatenate([t.slope for t in terms])
+    constant = np.concatenate([t.constant for t in terms])
+    p = traits.purchase_propensity[user]
+    at = np.searchsorted(knees, p + day * span, side="right") - day * width  # index within the day's curve
+    row = day * (width + 1) + at
+    per_visit = slope[row] * p + constant[row]
+    visits = traits.visit_rate[user] * np.array([t.visit_multiplier for t in terms])[day]
+    units = 1.0 + (m.EXTRA_UNIT_RATE * traits.spend_level)[user]
+    for e in experiments.EXPERIMENTS:
+        runs = np.array([t.runs(e) for t in terms])[day]
+        if e.lever == "none" or not runs.any():
             continue
-        terms = day_terms(cfg.opening_date, cfg.market, day)
-        idx = np.flatnonzero(counts)
-        per_day = (
-            traits.visit_rate[idx]
-            * terms.visit_multiplier
-            * visit_conversion(terms, traits.purchase_propensity[idx])
+        share = experiments.treated(cfg.seed, e, traits.user_id)[user] if e.unit == "user" else e.allocation
+        factor = np.where(runs, 1.0 + e.true_relative_effect * share, 1.0)
+        if e.lever == "checkout":
+            per_visit = per_visit * factor
+        elif e.lever == "quantity":
+            units = units * factor
+    orders = visits * per_visit
+    paid = orders * units * (1.0 - np.array([t.discount for t in terms])[day])
+    out = {}
+    for h in horizons:
+        within = day < h
+        out[h] = Expectation(
+            orders=np.bincount(user[within], weights=orders[within], minlength=len(signup)),
+            spend_cents=np.bincount(user[within], weights=paid[within], minlength=len(signup))
+            * m.UNIT_BASKET_CENTS,
         )
-        for e, effect in terms.checkout:
-            if e.unit == "user":
-                per_day = per_day * (1.0 + effect * treated(e)[idx])
-            else:
-                per_day = per_day * (1.0 + effect * e.allocation)
-        units = (
-            1.0 + rate[idx]
-        )  # a treatment multiplies the mean units by (1 + effect); assignments independent
-        for e in terms.quantity:
-            share = treated(e)[idx] if e.unit == "user" else e.allocation
-            units = units * (1.0 + e.true_relative_effect * share)
-        orders[idx] += per_day
-        spend[idx] += per_day * units * (1.0 - terms.discount)
-    return Expectation(orders=orders, spend_cents=spend * m.UNIT_BASKET_CENTS)
+    return out
 
 
 def build_user_truth(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
@@ -200,7 +212,7 @@ def build_user_truth(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
         "lapse_date": pa.array((signup + traits.lapse_age - epoch).astype(np.int32), pa.date32()),
         "as_of_date": pa.array((signup - epoch).astype(np.int32), pa.date32()),
     }
-    expectations = {h: expected_from(cfg, traits, signup, day, h) for h in HORIZONS}
+    expectations = expected_over(cfg, traits, signup, day, HORIZONS)
     for h, e in expectations.items():
         columns[f"expected_orders_{h}d"] = pa.array(e.orders)
     for h, e in expectations.items():
