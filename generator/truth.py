@@ -89,6 +89,7 @@ class DayTerms:
     slope: np.ndarray  # and the slope and constant after each
     constant: np.ndarray
     running: frozenset[str]  # ids of the experiments running that day
+    conversion_multiplier: float
 
     def runs(self, e: experiments.Experiment) -> bool:
         return e.experiment_id in self.running
@@ -117,6 +118,7 @@ def day_terms(opening: dt.date, market: str, day: dt.date) -> DayTerms:
         slope=slope,
         constant=constant,
         running=frozenset(e.experiment_id for e in experiments.running(day)),
+        conversion_multiplier=shape.conversion_multiplier,
     )
 
 
@@ -148,52 +150,66 @@ def expected_from(
 def expected_over(
     cfg: GeneratorConfig, traits: Traits, signup: np.ndarray, as_of: dt.date, horizons: tuple[int, ...]
 ) -> dict[int, Expectation]:
-    """`expected_from` for several horizons at once: one row per (user, day that counts), all vectorized."""
+    """`expected_from` for several horizons at once, in O(users + days) work.
+
+    Within the days of one conversion multiplier the knees of the conversion curve are the same (only the
+    intent mix moves with the seasons), so sum over days of multiplier x conversion(p) is, for the users' knee
+    index k(p), p x S[k] + C[k] with S and C prefix sums over the days: each user needs two look-ups per group.
+    User-level experiments split the users into a few profiles (treated or not), each with its own sums.
+    """
     signup = np.asarray(signup, dtype=np.int64)
     longest = max(horizons)
     first = as_of.toordinal() + 1
-    lo = np.maximum(signup + 1, first)  # first day that counts
-    hi = np.minimum(signup + traits.lapse_age - 1, first + longest - 1)  # last day that counts
-    n_days = np.maximum(hi - lo + 1, 0)
-    user = np.repeat(np.arange(len(signup)), n_days)
-    offset = np.arange(len(user)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
-    day = lo[user] - first + offset  # 0 .. longest - 1: the day after as_of
+    lo = np.maximum(signup + 1, first) - first  # first day that counts, 0 = the day after as_of
+    end = np.minimum(signup + traits.lapse_age - 1, first + longest - 1) - first  # last day that counts
     terms = [
         day_terms(cfg.opening_date, cfg.market, as_of + dt.timedelta(days=k + 1)) for k in range(longest)
     ]
-    # conversion: every day's piecewise-linear curve laid end to end (day k's knees shifted by k x SPAN)
-    span = 1e6
-    width = len(terms[0].knee)
-    knees = np.concatenate([np.minimum(t.knee, span / 2) + k * span for k, t in enumerate(terms)])
-    slope = np.concatenate([t.slope for t in terms])
-    constant = np.concatenate([t.constant for t in terms])
-    p = traits.purchase_propensity[user]
-    at = np.searchsorted(knees, p + day * span, side="right") - day * width  # index within the day's curve
-    row = day * (width + 1) + at
-    per_visit = slope[row] * p + constant[row]
-    visits = traits.visit_rate[user] * np.array([t.visit_multiplier for t in terms])[day]
-    units = 1.0 + (m.EXTRA_UNIT_RATE * traits.spend_level)[user]
-    for e in experiments.EXPERIMENTS:
-        runs = np.array([t.runs(e) for t in terms])[day]
-        if e.lever == "none" or not runs.any():
-            continue
-        share = experiments.treated(cfg.seed, e, traits.user_id)[user] if e.unit == "user" else e.allocation
-        factor = np.where(runs, 1.0 + e.true_relative_effect * share, 1.0)
-        if e.lever == "checkout":
-            per_visit = per_visit * factor
-        elif e.lever == "quantity":
-            units = units * factor
-    orders = visits * per_visit
-    paid = orders * units * (1.0 - np.array([t.discount for t in terms])[day])
-    out = {}
-    for h in horizons:
-        within = day < h
-        out[h] = Expectation(
-            orders=np.bincount(user[within], weights=orders[within], minlength=len(signup)),
-            spend_cents=np.bincount(user[within], weights=paid[within], minlength=len(signup))
-            * m.UNIT_BASKET_CENTS,
-        )
-    return out
+    visit_mult = np.array([t.visit_multiplier for t in terms])
+    paid_share = 1.0 - np.array([t.discount for t in terms])
+    user_level = [e for e in experiments.EXPERIMENTS if e.unit == "user" and e.lever != "none"]
+    user_level = [e for e in user_level if any(t.runs(e) for t in terms)]
+    flags = [experiments.treated(cfg.seed, e, traits.user_id) for e in user_level]
+    profile = np.zeros(len(signup), dtype=np.int64)
+    for b, f in enumerate(flags):
+        profile |= f.astype(np.int64) << b
+    p = traits.purchase_propensity
+    units0 = 1.0 + m.EXTRA_UNIT_RATE * traits.spend_level
+    conv_mult = np.array([t.conversion_multiplier for t in terms])
+    out = {h: (np.zeros(len(signup)), np.zeros(len(signup))) for h in horizons}
+    for prof in np.unique(profile):
+        order_factor = visit_mult.copy()  # per day: visits x experiments' effect on conversion
+        unit_factor = np.ones(longest)  # per day: experiments' effect on units per line
+        for e in experiments.EXPERIMENTS:
+            runs = np.array([t.runs(e) for t in terms])
+            if e.lever == "none" or not runs.any():
+                continue
+            share = float((prof >> user_level.index(e)) & 1) if e.unit == "user" else e.allocation
+            factor = np.where(runs, 1.0 + e.true_relative_effect * share, 1.0)
+            if e.lever == "checkout":
+                order_factor = order_factor * factor
+            elif e.lever == "quantity":
+                unit_factor = unit_factor * factor
+        users = np.flatnonzero(profile == prof)
+        for cm in np.unique(conv_mult):
+            days = np.flatnonzero(conv_mult == cm)
+            before = np.concatenate([[0], np.cumsum(conv_mult == cm)])  # the group's days before day d
+            knee = terms[int(days[0])].knee
+            slope = np.stack([terms[d].slope for d in days])
+            constant = np.stack([terms[d].constant for d in days])
+            k = np.searchsorted(knee, p[users], side="right")
+            for weight, target in ((order_factor, 0), (order_factor * unit_factor * paid_share, 1)):
+                w = weight[days][:, None]
+                s_cum = np.vstack([np.zeros(len(knee) + 1), np.cumsum(slope * w, axis=0)])
+                c_cum = np.vstack([np.zeros(len(knee) + 1), np.cumsum(constant * w, axis=0)])
+                for h in horizons:
+                    a = before[np.clip(lo[users], 0, h)]
+                    b = before[np.clip(np.minimum(end[users], h - 1) + 1, np.clip(lo[users], 0, h), h)]
+                    total = p[users] * (s_cum[b, k] - s_cum[a, k]) + (c_cum[b, k] - c_cum[a, k])
+                    out[h][target][users] += traits.visit_rate[users] * total
+    return {
+        h: Expectation(orders=o, spend_cents=s * units0 * m.UNIT_BASKET_CENTS) for h, (o, s) in out.items()
+    }
 
 
 def build_user_truth(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
