@@ -34,14 +34,14 @@ VISIT_RATE_LEVELS = 128
 LIFETIME_SHAPE = 1.6
 LIFETIME_SCALE_DAYS = 60.0
 # Purchase propensity: multiplies a signed-in session's add-to-cart probability; Gamma(shape), mean 1.
-PURCHASE_PROPENSITY_SHAPE = 0.6
+PURCHASE_PROPENSITY_SHAPE = 0.5
 # Spend level: a cart line holds 1 + Poisson(spend level x EXTRA_UNIT_RATE) units; Gamma(shape), mean 1.
-SPEND_LEVEL_SHAPE = 0.7
+SPEND_LEVEL_SHAPE = 0.5
 EXTRA_UNIT_RATE = 0.3
 # The mean order subtotal at one unit per line, before discounts, in cents: the shop's product mix (intent
 # categories, popularity, prices), the same for every user. Estimated from generated orders (small, seed 42, the
 # demo window); the per-user truth multiplies it by the user's units per line (see generator/truth.py).
-UNIT_BASKET_CENTS = 12_900.0
+UNIT_BASKET_CENTS = 13_800.0
 ANONYMOUS_CART = 0.5  # add-to-cart multiplier of visitors who are not signed in (propensity 1)
 
 # Personas are coarse groups over the traits: a power buyer visits and buys at least POWER_BUYER_SCORE times the

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from generator import experiments
 from generator import model as m
 from generator.arrow import dictionary
-from generator.calendar import day_shape
+from generator.calendar import category_seasonality, day_shape
 from generator.config import GeneratorConfig
 from generator.customers import Traits, cohort_traits
 from generator.plan import cohorts_before, signups_on, users_before, visit_multiplier, warm_user_counts
@@ -59,33 +60,47 @@ def traits_of(cfg: GeneratorConfig, user_ids: np.ndarray) -> tuple[Traits, np.nd
     return Traits(**{f: getattr(every, f)[position] for f in fields}), cohorts.ordinal[which]
 
 
-@functools.cache
-def _visit_mix() -> tuple[np.ndarray, ...]:
-    """Every (device, channel, intent) a returning visit can have, with its probability."""
+def _visit_mix(season: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every (device, channel, intent) a returning visit can have, with its probability on a day whose category
+    seasonality is `season` (as the session plan draws them)."""
     d, c, i = np.meshgrid(
         np.arange(len(m.DEVICES)), np.arange(len(m.CHANNELS)), np.arange(len(m.CATEGORIES)), indexing="ij"
     )
     d, c, i = d.ravel(), c.ravel(), i.ravel()
-    weight = np.array(
+    intent = np.array(
         [
-            m.DEVICE_MIX[a] * m.CHANNEL_MIX_RETURNING[b] * m.intent_weights(a, b)[k]
-            for a, b, k in zip(d, c, i, strict=True)
+            [
+                m.intent_weights(a, b) * season / (m.intent_weights(a, b) @ season)
+                for b in range(len(m.CHANNELS))
+            ]
+            for a in range(len(m.DEVICES))
         ]
     )
+    weight = m.DEVICE_MIX[d] * m.CHANNEL_MIX_RETURNING[c] * intent[d, c, i]
     return d, c, i, weight
 
 
-@functools.lru_cache(maxsize=16)
-def _conversion_curve(conversion_multiplier: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """conversion(p) = sum over the mix of weight x reach(others) x min(cart x p, MAX): piecewise linear in p.
+@dataclass(frozen=True)
+class DayTerms:
+    """What a calendar day contributes to every user's expectation."""
 
-    Returns the propensities at which each (device, channel, intent) starts to clip, in increasing order, and
-    the slope and the constant of the curve after each of them.
-    """
-    d, c, i, weight = _visit_mix()
-    tiny = 1e-6  # far from the clip, so p_cart / tiny is the unclipped add-to-cart factor
+    visit_multiplier: float
+    discount: float  # expected discount of an order (sale rate, or the coupons' average)
+    knee: np.ndarray  # conversion(p) is piecewise linear in the propensity p: the knees, in increasing order,
+    slope: np.ndarray  # and the slope and constant after each
+    constant: np.ndarray
+    checkout: tuple[tuple[experiments.Experiment, float], ...]  # running checkout tests and their effect
+    quantity: tuple[experiments.Experiment, ...]  # running quantity experiments
+
+
+@functools.lru_cache(maxsize=1024)
+def day_terms(opening: dt.date, market: str, day: dt.date) -> DayTerms:
+    shape = day_shape(day, opening, market)
+    season = category_seasonality(day, tuple(c[1] for c in m.CATEGORIES), market)
+    d, c, i, weight = _visit_mix(season)
+    tiny = 1e-6  # far from the cap, so p_cart / tiny is the uncapped add-to-cart factor
     probs = m.stage_probabilities(
-        c, d, np.full(len(d), RETURNING), np.full(len(d), tiny), i, conversion_multiplier
+        c, d, np.full(len(d), RETURNING), np.full(len(d), tiny), i, shape.conversion_multiplier
     )
     cart = probs[1] / tiny
     others = weight * probs[0] * probs[2] * probs[3]
@@ -94,20 +109,23 @@ def _conversion_curve(conversion_multiplier: float) -> tuple[np.ndarray, np.ndar
     knee, cart, others = knee[order], cart[order], others[order]
     slope = (others * cart).sum() - np.concatenate([[0.0], np.cumsum(others * cart)])
     constant = m.MAX_STAGE_PROBABILITY * np.concatenate([[0.0], np.cumsum(others)])
-    return knee, slope, constant
+    running = experiments.running(day)
+    return DayTerms(
+        visit_multiplier=visit_multiplier(shape),
+        discount=shape.discount_rate if shape.sale else m.COUPON_SHARE * m.COUPON_RATE,
+        knee=knee,
+        slope=slope,
+        constant=constant,
+        checkout=tuple((e, e.true_relative_effect) for e in running if e.lever == "checkout"),
+        quantity=tuple(e for e in running if e.lever == "quantity"),
+    )
 
 
-def visit_conversion(propensity: np.ndarray, conversion_multiplier: float) -> np.ndarray:
-    """Probability that one returning visit of a user with this propensity ends in an order."""
-    knee, slope, constant = _conversion_curve(float(conversion_multiplier))
+def visit_conversion(terms: DayTerms, propensity: np.ndarray) -> np.ndarray:
+    """Probability that one returning visit of a user with this propensity ends in an order (no experiments)."""
     propensity = np.asarray(propensity, dtype=np.float64)
-    k = np.searchsorted(knee, propensity, side="right")
-    return slope[k] * propensity + constant[k]
-
-
-@functools.lru_cache(maxsize=2048)
-def _shape(opening: dt.date, day: dt.date):
-    return day_shape(day, opening)
+    k = np.searchsorted(terms.knee, propensity, side="right")
+    return terms.slope[k] * propensity + terms.constant[k]
 
 
 @dataclass(frozen=True)
@@ -119,33 +137,51 @@ class Expectation:
 def expected_from(
     cfg: GeneratorConfig, traits: Traits, signup: np.ndarray, as_of: dt.date, horizon: int
 ) -> Expectation:
-    """Expected orders and spend of each user over the `horizon` days after `as_of` (as-of day excluded)."""
-    first = as_of + dt.timedelta(days=1)
-    days = [first + dt.timedelta(days=k) for k in range(horizon)]
-    shapes = [_shape(cfg.opening_date, d) for d in days]
-    mult = np.array([visit_multiplier(s) for s in shapes])
-    conv = np.array([s.conversion_multiplier for s in shapes])
-    discount = np.array(
-        [s.discount_rate if s.sale else m.COUPON_SHARE * m.COUPON_RATE for s in shapes], dtype=np.float64
-    )
-    ordinal = np.array([d.toordinal() for d in days], dtype=np.int64)
-    # each user's days: after signup and as-of, before the lapse day
-    lo = np.maximum(signup + 1, first.toordinal())
-    hi = np.minimum(signup + traits.lapse_age - 1, ordinal[-1])  # inclusive
-    lo_idx = np.clip(lo - ordinal[0], 0, horizon)
-    hi_idx = np.clip(hi - ordinal[0] + 1, 0, horizon)
-    hi_idx = np.maximum(hi_idx, lo_idx)
+    """Expected orders and spend of each user over the `horizon` days after `as_of` (as-of day excluded).
+
+    A day counts for a user when it is after their signup and before their lapse day. The running experiments
+    count too: a session-level checkout test raises every visit's conversion by effect x allocation in
+    expectation, a user-level one by the effect for treated users; a quantity test raises the units per line.
+    """
+    signup = np.asarray(signup, dtype=np.int64)
+    lo = np.maximum(signup + 1, as_of.toordinal() + 1)  # first day that counts
+    hi = np.minimum(signup + traits.lapse_age - 1, as_of.toordinal() + horizon)  # last day that counts
     orders = np.zeros(len(signup))
-    spend_factor = np.zeros(len(signup))
-    for cm in np.unique(conv):
-        in_group = conv == cm
-        prefix = np.concatenate([[0.0], np.cumsum(np.where(in_group, mult, 0.0))])
-        prefix_paid = np.concatenate([[0.0], np.cumsum(np.where(in_group, mult * (1.0 - discount), 0.0))])
-        per_visit = traits.visit_rate * visit_conversion(traits.purchase_propensity, float(cm))
-        orders += per_visit * (prefix[hi_idx] - prefix[lo_idx])
-        spend_factor += per_visit * (prefix_paid[hi_idx] - prefix_paid[lo_idx])
-    order_value = m.UNIT_BASKET_CENTS * (1.0 + traits.spend_level * m.EXTRA_UNIT_RATE)
-    return Expectation(orders=orders, spend_cents=spend_factor * order_value)
+    spend = np.zeros(len(signup))
+    rate = m.EXTRA_UNIT_RATE * traits.spend_level
+    treated_cache: dict[str, np.ndarray] = {}
+
+    def treated(e: experiments.Experiment) -> np.ndarray:
+        if e.experiment_id not in treated_cache:
+            treated_cache[e.experiment_id] = experiments.treated(cfg.seed, e, traits.user_id)
+        return treated_cache[e.experiment_id]
+
+    for k in range(1, horizon + 1):
+        day = as_of + dt.timedelta(days=k)
+        counts = (lo <= day.toordinal()) & (day.toordinal() <= hi)
+        if not counts.any():
+            continue
+        terms = day_terms(cfg.opening_date, cfg.market, day)
+        idx = np.flatnonzero(counts)
+        per_day = (
+            traits.visit_rate[idx]
+            * terms.visit_multiplier
+            * visit_conversion(terms, traits.purchase_propensity[idx])
+        )
+        for e, effect in terms.checkout:
+            if e.unit == "user":
+                per_day = per_day * (1.0 + effect * treated(e)[idx])
+            else:
+                per_day = per_day * (1.0 + effect * e.allocation)
+        units = (
+            1.0 + rate[idx]
+        )  # a treatment multiplies the mean units by (1 + effect); assignments independent
+        for e in terms.quantity:
+            share = treated(e)[idx] if e.unit == "user" else e.allocation
+            units = units * (1.0 + e.true_relative_effect * share)
+        orders[idx] += per_day
+        spend[idx] += per_day * units * (1.0 - terms.discount)
+    return Expectation(orders=orders, spend_cents=spend * m.UNIT_BASKET_CENTS)
 
 
 def build_user_truth(cfg: GeneratorConfig, day: dt.date) -> pa.Table:

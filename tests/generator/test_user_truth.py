@@ -107,7 +107,8 @@ def test_expectations_from_any_as_of_date_match_the_orders_that_follow(con):
     )
     got = np.array([per_user.get(int(u), 0) for u in ids])
     lapsed = signup + traits.lapse_age <= as_of.toordinal() + 1
-    assert lapsed.mean() > 0.3 and got[lapsed].sum() == 0 and expected[lapsed].sum() == 0
+    assert lapsed.sum() > 1000  # many have lapsed by then (median lifetime: 33 days) ...
+    assert got[lapsed].sum() == 0 and expected[lapsed].sum() == 0  # ... and they never buy again
     for persona in range(len(PERSONAS)):
         sel = traits.persona == persona
         want = expected[sel].sum()
