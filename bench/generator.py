@@ -44,13 +44,17 @@ def timed(fn):
 
 
 def warm_up(cfg, first_day: dt.date) -> None:
-    """Build the Faker pools and the look-back the first day needs; a long window pays this once."""
+    """Build the Faker pools, the look-back the first day needs and the per-user truth's calendar (a year
+    ahead); a long window pays this once."""
     from generator import model as m
     from generator import plan as d
+    from generator.truth import day_terms
     from generator.vocab import vocabulary
 
     vocabulary(cfg.seed, cfg.locale)
     d.warm_user_counts(cfg, first_day)
+    for ahead in range(366):  # the per-user truth's calendar, a year ahead of the first day
+        day_terms(cfg.opening_date, cfg.market, first_day + dt.timedelta(days=ahead))
     for back in range(m.LATE_CHANGE_HORIZON_DAYS, 0, -1):
         placed = first_day - dt.timedelta(days=back)
         if placed >= cfg.opening_date:

@@ -244,6 +244,11 @@ def growth(day: dt.date, opening: dt.date) -> float:
     return (1.0 + ANNUAL_GROWTH) ** ((day - opening).days / 365.25)
 
 
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)  # ZoneInfo's own cache keeps only a few zones: a market has more
+
+
 @functools.lru_cache(maxsize=256)
 def utc_hour_weights(day: dt.date, zones: tuple[str, ...]) -> np.ndarray:
     """(zones x 24) weights of the UTC hours of `day` for shoppers in each time zone: the local hour-of-day
@@ -257,7 +262,7 @@ def utc_hour_weights(day: dt.date, zones: tuple[str, ...]) -> np.ndarray:
     weekday = np.array(WEEKDAY_MULTIPLIER)
     out = np.empty((len(zones), 24))
     for z, zone in enumerate(zones):
-        tz = ZoneInfo(zone)
+        tz = _zone(zone)
         first, last = tz.utcoffset(hours[0]), tz.utcoffset(hours[-1])
         if first == last:  # no daylight-saving change that day: one offset for every hour
             local = midnight + first  # the local wall clock at UTC midnight

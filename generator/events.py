@@ -106,7 +106,8 @@ def build_events(
     # the mean is multiplied by (1 + effect) for every user (experiments.py), so the effect on order value is exact
     assignments = experiments.assign(cfg.seed, plan.day, session_ids, user_ids)
     extra_units = plan.spend_level[v_session] * m.EXTRA_UNIT_RATE
-    effect = experiments.order_value_effect(assignments)[v_session]
+    effect = experiments.order_value_effect(assignments)  # empty when no experiment runs that day
+    effect = effect[v_session] if len(effect) else np.zeros(len(v_session))
     extra_units = extra_units + effect * (1.0 + extra_units)
     v_quantity = np.where(v_added, 1 + rng.poisson(extra_units), 0)
     v_click = rng.random(len(v_session)) < CLICK_SHARE

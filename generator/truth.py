@@ -60,6 +60,12 @@ def traits_of(cfg: GeneratorConfig, user_ids: np.ndarray) -> tuple[Traits, np.nd
     return Traits(**{f: getattr(every, f)[position] for f in fields}), cohorts.ordinal[which]
 
 
+@functools.cache
+def _intent_weights() -> np.ndarray:
+    """(device, channel, category) intent probabilities before the day's category seasons."""
+    return np.array([[m.intent_weights(a, b) for b in range(len(m.CHANNELS))] for a in range(len(m.DEVICES))])
+
+
 def _visit_mix(season: np.ndarray) -> tuple[np.ndarray, ...]:
     """Every (device, channel, intent) a returning visit can have, with its probability on a day whose category
     seasonality is `season` (as the session plan draws them)."""
@@ -67,15 +73,8 @@ def _visit_mix(season: np.ndarray) -> tuple[np.ndarray, ...]:
         np.arange(len(m.DEVICES)), np.arange(len(m.CHANNELS)), np.arange(len(m.CATEGORIES)), indexing="ij"
     )
     d, c, i = d.ravel(), c.ravel(), i.ravel()
-    intent = np.array(
-        [
-            [
-                m.intent_weights(a, b) * season / (m.intent_weights(a, b) @ season)
-                for b in range(len(m.CHANNELS))
-            ]
-            for a in range(len(m.DEVICES))
-        ]
-    )
+    base = _intent_weights()
+    intent = base * season / (base @ season)[:, :, None]
     weight = m.DEVICE_MIX[d] * m.CHANNEL_MIX_RETURNING[c] * intent[d, c, i]
     return d, c, i, weight
 
@@ -89,8 +88,11 @@ class DayTerms:
     knee: np.ndarray  # conversion(p) is piecewise linear in the propensity p: the knees, in increasing order,
     slope: np.ndarray  # and the slope and constant after each
     constant: np.ndarray
-    checkout: tuple[tuple[experiments.Experiment, float], ...]  # running checkout tests and their effect
-    quantity: tuple[experiments.Experiment, ...]  # running quantity experiments
+    running: frozenset[str]  # ids of the experiments running that day
+    conversion_multiplier: float
+
+    def runs(self, e: experiments.Experiment) -> bool:
+        return e.experiment_id in self.running
 
 
 @functools.lru_cache(maxsize=1024)
@@ -109,15 +111,14 @@ def day_terms(opening: dt.date, market: str, day: dt.date) -> DayTerms:
     knee, cart, others = knee[order], cart[order], others[order]
     slope = (others * cart).sum() - np.concatenate([[0.0], np.cumsum(others * cart)])
     constant = m.MAX_STAGE_PROBABILITY * np.concatenate([[0.0], np.cumsum(others)])
-    running = experiments.running(day)
     return DayTerms(
         visit_multiplier=visit_multiplier(shape),
         discount=shape.discount_rate if shape.sale else m.COUPON_SHARE * m.COUPON_RATE,
         knee=knee,
         slope=slope,
         constant=constant,
-        checkout=tuple((e, e.true_relative_effect) for e in running if e.lever == "checkout"),
-        quantity=tuple(e for e in running if e.lever == "quantity"),
+        running=frozenset(e.experiment_id for e in experiments.running(day)),
+        conversion_multiplier=shape.conversion_multiplier,
     )
 
 
@@ -143,45 +144,72 @@ def expected_from(
     count too: a session-level checkout test raises every visit's conversion by effect x allocation in
     expectation, a user-level one by the effect for treated users; a quantity test raises the units per line.
     """
+    return expected_over(cfg, traits, signup, as_of, (horizon,))[horizon]
+
+
+def expected_over(
+    cfg: GeneratorConfig, traits: Traits, signup: np.ndarray, as_of: dt.date, horizons: tuple[int, ...]
+) -> dict[int, Expectation]:
+    """`expected_from` for several horizons at once, in O(users + days) work.
+
+    Within the days of one conversion multiplier the knees of the conversion curve are the same (only the
+    intent mix moves with the seasons), so sum over days of multiplier x conversion(p) is, for the users' knee
+    index k(p), p x S[k] + C[k] with S and C prefix sums over the days: each user needs two look-ups per group.
+    User-level experiments split the users into a few profiles (treated or not), each with its own sums.
+    """
     signup = np.asarray(signup, dtype=np.int64)
-    lo = np.maximum(signup + 1, as_of.toordinal() + 1)  # first day that counts
-    hi = np.minimum(signup + traits.lapse_age - 1, as_of.toordinal() + horizon)  # last day that counts
-    orders = np.zeros(len(signup))
-    spend = np.zeros(len(signup))
-    rate = m.EXTRA_UNIT_RATE * traits.spend_level
-    treated_cache: dict[str, np.ndarray] = {}
-
-    def treated(e: experiments.Experiment) -> np.ndarray:
-        if e.experiment_id not in treated_cache:
-            treated_cache[e.experiment_id] = experiments.treated(cfg.seed, e, traits.user_id)
-        return treated_cache[e.experiment_id]
-
-    for k in range(1, horizon + 1):
-        day = as_of + dt.timedelta(days=k)
-        counts = (lo <= day.toordinal()) & (day.toordinal() <= hi)
-        if not counts.any():
-            continue
-        terms = day_terms(cfg.opening_date, cfg.market, day)
-        idx = np.flatnonzero(counts)
-        per_day = (
-            traits.visit_rate[idx]
-            * terms.visit_multiplier
-            * visit_conversion(terms, traits.purchase_propensity[idx])
-        )
-        for e, effect in terms.checkout:
-            if e.unit == "user":
-                per_day = per_day * (1.0 + effect * treated(e)[idx])
-            else:
-                per_day = per_day * (1.0 + effect * e.allocation)
-        units = (
-            1.0 + rate[idx]
-        )  # a treatment multiplies the mean units by (1 + effect); assignments independent
-        for e in terms.quantity:
-            share = treated(e)[idx] if e.unit == "user" else e.allocation
-            units = units * (1.0 + e.true_relative_effect * share)
-        orders[idx] += per_day
-        spend[idx] += per_day * units * (1.0 - terms.discount)
-    return Expectation(orders=orders, spend_cents=spend * m.UNIT_BASKET_CENTS)
+    longest = max(horizons)
+    first = as_of.toordinal() + 1
+    lo = np.maximum(signup + 1, first) - first  # first day that counts, 0 = the day after as_of
+    end = np.minimum(signup + traits.lapse_age - 1, first + longest - 1) - first  # last day that counts
+    terms = [
+        day_terms(cfg.opening_date, cfg.market, as_of + dt.timedelta(days=k + 1)) for k in range(longest)
+    ]
+    visit_mult = np.array([t.visit_multiplier for t in terms])
+    paid_share = 1.0 - np.array([t.discount for t in terms])
+    user_level = [e for e in experiments.EXPERIMENTS if e.unit == "user" and e.lever != "none"]
+    user_level = [e for e in user_level if any(t.runs(e) for t in terms)]
+    flags = [experiments.treated(cfg.seed, e, traits.user_id) for e in user_level]
+    profile = np.zeros(len(signup), dtype=np.int64)
+    for b, f in enumerate(flags):
+        profile |= f.astype(np.int64) << b
+    p = traits.purchase_propensity
+    units0 = 1.0 + m.EXTRA_UNIT_RATE * traits.spend_level
+    conv_mult = np.array([t.conversion_multiplier for t in terms])
+    out = {h: (np.zeros(len(signup)), np.zeros(len(signup))) for h in horizons}
+    for prof in np.unique(profile):
+        order_factor = visit_mult.copy()  # per day: visits x experiments' effect on conversion
+        unit_factor = np.ones(longest)  # per day: experiments' effect on units per line
+        for e in experiments.EXPERIMENTS:
+            runs = np.array([t.runs(e) for t in terms])
+            if e.lever == "none" or not runs.any():
+                continue
+            share = float((prof >> user_level.index(e)) & 1) if e.unit == "user" else e.allocation
+            factor = np.where(runs, 1.0 + e.true_relative_effect * share, 1.0)
+            if e.lever == "checkout":
+                order_factor = order_factor * factor
+            elif e.lever == "quantity":
+                unit_factor = unit_factor * factor
+        users = np.flatnonzero(profile == prof)
+        for cm in np.unique(conv_mult):
+            days = np.flatnonzero(conv_mult == cm)
+            before = np.concatenate([[0], np.cumsum(conv_mult == cm)])  # the group's days before day d
+            knee = terms[int(days[0])].knee
+            slope = np.stack([terms[d].slope for d in days])
+            constant = np.stack([terms[d].constant for d in days])
+            k = np.searchsorted(knee, p[users], side="right")
+            for weight, target in ((order_factor, 0), (order_factor * unit_factor * paid_share, 1)):
+                w = weight[days][:, None]
+                s_cum = np.vstack([np.zeros(len(knee) + 1), np.cumsum(slope * w, axis=0)])
+                c_cum = np.vstack([np.zeros(len(knee) + 1), np.cumsum(constant * w, axis=0)])
+                for h in horizons:
+                    a = before[np.clip(lo[users], 0, h)]
+                    b = before[np.clip(np.minimum(end[users], h - 1) + 1, np.clip(lo[users], 0, h), h)]
+                    total = p[users] * (s_cum[b, k] - s_cum[a, k]) + (c_cum[b, k] - c_cum[a, k])
+                    out[h][target][users] += traits.visit_rate[users] * total
+    return {
+        h: Expectation(orders=o, spend_cents=s * units0 * m.UNIT_BASKET_CENTS) for h, (o, s) in out.items()
+    }
 
 
 def build_user_truth(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
@@ -200,7 +228,7 @@ def build_user_truth(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
         "lapse_date": pa.array((signup + traits.lapse_age - epoch).astype(np.int32), pa.date32()),
         "as_of_date": pa.array((signup - epoch).astype(np.int32), pa.date32()),
     }
-    expectations = {h: expected_from(cfg, traits, signup, day, h) for h in HORIZONS}
+    expectations = expected_over(cfg, traits, signup, day, HORIZONS)
     for h, e in expectations.items():
         columns[f"expected_orders_{h}d"] = pa.array(e.orders)
     for h, e in expectations.items():
