@@ -258,16 +258,21 @@ def utc_hour_weights(day: dt.date, zones: tuple[str, ...]) -> np.ndarray:
     the distribution of a session's UTC start hour.
     """
     midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    hours = [midnight + dt.timedelta(hours=h) for h in range(24)]
+    weekday = np.array(WEEKDAY_MULTIPLIER)
     out = np.empty((len(zones), 24))
     for z, zone in enumerate(zones):
         tz = _zone(zone)
-        first, last = midnight.astimezone(tz), (midnight + dt.timedelta(hours=23)).astimezone(tz)
-        if first.utcoffset() == last.utcoffset():  # no clock change this UTC day: one offset for every hour
-            local = [first + dt.timedelta(hours=h) for h in range(24)]
-        else:
-            local = [(midnight + dt.timedelta(hours=h)).astimezone(tz) for h in range(24)]
-        for h, t in enumerate(local):
-            out[z, h] = LOCAL_HOUR_WEIGHTS[t.hour] * WEEKDAY_MULTIPLIER[t.weekday()]
+        first, last = tz.utcoffset(hours[0]), tz.utcoffset(hours[-1])
+        if first == last:  # no daylight-saving change that day: one offset for every hour
+            local = midnight + first  # the local wall clock at UTC midnight
+            hour = (local.hour + np.arange(24)) % 24
+            day_shift = (local.hour + np.arange(24)) // 24
+            out[z] = LOCAL_HOUR_WEIGHTS[hour] * weekday[(local.weekday() + day_shift) % 7]
+            continue
+        for h, at in enumerate(hours):
+            local = at.astimezone(tz)
+            out[z, h] = LOCAL_HOUR_WEIGHTS[local.hour] * WEEKDAY_MULTIPLIER[local.weekday()]
     out.flags.writeable = False
     return out
 

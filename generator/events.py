@@ -31,8 +31,8 @@ PV, PRODUCT_VIEW, ADD, REMOVE, CHECKOUT, PURCHASE, CLICK, SCROLL = range(8)
 # Like real trackers, the tile click that opens a product page and the scrolls on a product page carry no
 # product id (the click's target is only known from the product view that follows it, a scroll's from its
 # page); their true product is in the `event_truth` table.
-CLICK_SHARE = 0.2  # product views reached through a tracked tile click on the page before
-SCROLL_SHARE = 0.15  # product views followed by a tracked scroll of the product page
+CLICK_SHARE = 0.15  # product views reached through a tracked tile click on the page before
+SCROLL_SHARE = 0.1  # product views followed by a tracked scroll of the product page
 # The referrer of a session's landing page, by traffic source (email clients and typed URLs send none).
 EXTERNAL_REFERRERS = {
     "organic_search": "https://www.google.com/",
