@@ -1,6 +1,7 @@
 """How fast the generator writes the lake, side by side with two references, in one run on this machine.
 
     .venv/bin/python bench/generator.py [--scale medium] [--days 3] [--user-rows 200000] [--faker-rows 3000]
+    .venv/bin/python bench/generator.py --scale medium --day-cost 30,365   # ms/day as the user base grows
 
 Rows per second, end to end to Parquet:
 
@@ -43,17 +44,42 @@ def timed(fn):
 
 
 def warm_up(cfg, first_day: dt.date) -> None:
-    """Build the Faker pools and the look-back the first day needs; a long window pays this once."""
-    from generator import day as d
+    """Build the Faker pools, the look-back the first day needs and the per-user truth's calendar (a year
+    ahead); a long window pays this once."""
     from generator import model as m
+    from generator import plan as d
+    from generator.truth import day_terms
     from generator.vocab import vocabulary
 
     vocabulary(cfg.seed, cfg.locale)
     d.warm_user_counts(cfg, first_day)
+    for ahead in range(366):  # the per-user truth's calendar, a year ahead of the first day
+        day_terms(cfg.opening_date, cfg.market, first_day + dt.timedelta(days=ahead))
     for back in range(m.LATE_CHANGE_HORIZON_DAYS, 0, -1):
         placed = first_day - dt.timedelta(days=back)
         if placed >= cfg.opening_date:
             d.order_summary(cfg, placed)
+
+
+def day_cost(cfg, offsets: list[int]) -> list[str]:
+    """Time to build every table of day `opening + offset` (not written), after the warm-up a sequential run
+    has already paid (user counts, the 30-day look-back): the day's cost must not grow with the user base."""
+    from generator.day import generate_day
+
+    lines = [
+        "| day | users before it | sessions | ms/day | ms per 1,000 sessions |",
+        "|---|---|---|---|---|",
+    ]
+    for offset in offsets:
+        day = cfg.opening_date + dt.timedelta(days=offset)
+        warm_up(cfg, day)
+        generated, seconds = timed(lambda day=day: generate_day(cfg, day))
+        plan = generated.plan
+        lines.append(
+            f"| {day} (day {offset}) | {plan.users_before:,} | {plan.n:,} | {1000 * seconds:,.0f} "
+            f"| {1e6 * seconds / plan.n:,.1f} |"
+        )
+    return lines
 
 
 def our_events(cfg, days: list[dt.date], workers: int, root: Path) -> tuple[int, float]:
@@ -71,16 +97,18 @@ def our_users(cfg, day: dt.date, n: int, root: Path) -> tuple[int, float]:
     import numpy as np
     import pyarrow.parquet as pq
 
-    from generator import day as d
     from generator.lake import parquet_options
+    from generator.plan import session_plan
+    from generator.users import build_users
 
-    plan = d.session_plan(cfg, day)
-    every = {f: np.resize(getattr(plan, f), n) for f in ("channel", "device", "persona", "intent", "stage")}
+    plan = session_plan(cfg, day)
+    fields = ("channel", "device", "user_id", "propensity", "spend_level", "intent", "stage")
+    every = {f: np.resize(getattr(plan, f), n) for f in fields}
     plan = dataclasses.replace(plan, session_type=np.ones(n, dtype=np.int8), **every)
-    start = np.sort(np.resize(plan.start_second, n)).astype(float)
+    start = np.sort(np.random.default_rng(0).integers(0, 86_400, size=n)).astype(float)
 
     def run() -> int:
-        table = d.build_users(cfg, plan, start)
+        table = build_users(cfg, plan, start)
         pq.write_table(table, root / "users.parquet", **parquet_options(table))
         return table.num_rows
 
@@ -165,11 +193,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user-rows", type=int, default=200_000, help="rows of our users batch")
     parser.add_argument("--faker-rows", type=int, default=3000, help="rows of the Faker baseline")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel run's workers")
+    parser.add_argument(
+        "--day-cost",
+        metavar="OFFSETS",
+        help="only time single days, e.g. 30,365 (days after the opening): ms/day as the user base grows",
+    )
     args = parser.parse_args(argv)
 
     cfg = GeneratorConfig(scale=args.scale)
+    if args.day_cost:
+        offsets = [int(x) for x in args.day_cost.split(",")]
+        print("\n".join(day_cost(cfg, offsets)))
+        print(f"\nscale {args.scale}, one day at a time, load average {os.getloadavg()[0]:.1f}")
+        return 0
     days = [args.start + dt.timedelta(days=i) for i in range(args.days)]
-    from generator.day import products_on
+    from generator.catalog import products_on
 
     print(
         f"scale {args.scale}, {args.days} day(s) from {args.start}, {os.cpu_count()} cores, "

@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.UTC)
     try:
         generator_out = run("generator.py", "--scale", scales[-1], "--days", "2" if args.quick else "3")
+        day_cost_out = run("generator.py", "--scale", scales[-1], "--day-cost", "30,365")
+        realism_out = run("realism.py")  # the demo window at small, against the documented targets
         pipeline_json = work / "pipeline.json"
         pipeline_out = run(
             "pipeline.py", *[x for s in scales for x in ("--scale", s)], "--days", str(args.days),
@@ -199,6 +201,14 @@ Measured {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count
 ## Generator throughput (`bench/generator.py`)
 
 {block(generator_out)}
+
+### The cost of a day as the user base grows (`bench/generator.py --day-cost 30,365`)
+
+{block(day_cost_out)}
+
+## Realism: the demo window next to real shops (`bench/realism.py`)
+
+{block(realism_out)}
 
 ## One-year pipeline: generate, build, publish (`bench/pipeline.py`)
 

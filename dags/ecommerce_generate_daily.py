@@ -17,8 +17,8 @@ The day is the run's logical date, or the `day` Param when you trigger a run by 
   --reprocess-behavior completed`, or the UI's Backfill form with "Reprocess behavior: All runs".
 * Emits the lake Assets, which schedule `ecommerce_marts_refresh`.
 
-Params: `scale` and `seed` must match the lake's (a mismatch fails with a clear message; their defaults come from
-`ECOM_SCALE` and `ECOM_SEED`). `inject` corrupts the day on purpose, to watch the data-quality gate stop the
+Params: `scale`, `seed` and `market` must match the lake's (a mismatch fails with a clear message; their
+defaults come from `ECOM_SCALE`, `ECOM_SEED` and `ECOM_MARKET`). `inject` corrupts the day on purpose, to watch the data-quality gate stop the
 refresh and keep the published marts as they were.
 """
 
@@ -30,6 +30,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from generator.config import FAULT_KINDS, SCALES
+from generator.markets import MARKETS
 from pipeline.airflow_compat import events_timetable
 from pipeline.assets import LAKE_ASSETS
 from pipeline.settings import Settings
@@ -76,6 +77,11 @@ demo_days = events_timetable(
             minimum=0,
             description="Random seed; with the scale and the day it fixes every byte. Must match the lake's.",
         ),
+        "market": Param(
+            settings.market,
+            enum=list(MARKETS),
+            description="Market (regions, time zones, currency, sales calendar). Must match the lake's.",
+        ),
         "inject": Param(
             [],
             type="array",
@@ -107,7 +113,11 @@ def ecommerce_generate_daily():
         else:  # a manual run without a logical date and without a day: the day it was asked for
             day = dag_run.run_after.date()
         return generate_partition(
-            day, scale=params["scale"], seed=int(params["seed"]), inject=params["inject"]
+            day,
+            scale=params["scale"],
+            seed=int(params["seed"]),
+            inject=params["inject"],
+            market=params.get("market"),
         )
 
     generate()

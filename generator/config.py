@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from generator.markets import MARKETS
+
 
 class ConfigError(ValueError):
     """A setting is invalid; the message names the field and what is allowed."""
@@ -49,7 +51,8 @@ MAX_SEED = 2**63 - 1
 class GeneratorConfig:
     scale: str = "small"
     seed: int = 42
-    locale: str = "en_US"
+    locale: str = ""  # Faker locale of customers' names; empty: the market's (see generator/markets.py)
+    market: str = "us"
     opening_date: dt.date = DEFAULT_OPENING_DATE
     inject: tuple[str, ...] = field(default_factory=tuple)
 
@@ -63,7 +66,12 @@ class GeneratorConfig:
             raise ConfigError(f"unknown fault kind {unknown[0]!r}: choose from {', '.join(FAULT_KINDS)}")
         if not isinstance(self.opening_date, dt.date):
             raise ConfigError(f"opening_date must be a date, got {self.opening_date!r}")
-        validate_locale(self.locale)
+        if self.market not in MARKETS:
+            raise ConfigError(f"unknown market {self.market!r}: choose one of {', '.join(MARKETS)}")
+        if self.locale:
+            validate_locale(self.locale)
+        else:  # the locale of customers' names defaults to the market's
+            object.__setattr__(self, "locale", MARKETS[self.market].locale)
 
     @property
     def volumes(self) -> Scale:

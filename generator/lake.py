@@ -14,7 +14,10 @@ import pyarrow.parquet as pq
 
 from generator.config import ConfigError, GeneratorConfig
 
-TABLES = ("users", "products", "orders", "order_items", "user_events", "order_status_changes", "answer_key")
+TABLES = (
+    "users", "products", "orders", "order_items", "user_events", "order_status_changes", "answer_key",
+    "user_truth", "experiment_exposures", "experiments", "event_truth",
+)  # fmt: skip
 CORE_TABLES = ("users", "products", "orders", "order_items", "user_events")
 MARKER = "_lake.json"
 PART_FILE = "part-0.parquet"
@@ -40,6 +43,7 @@ def prepare_lake(lake: Path, cfg: GeneratorConfig) -> None:
         raise ConfigError(f"lake path {lake} exists and is not a directory")
     if marker.exists():
         held = json.loads(marker.read_text())
+        held.setdefault("market", "us")  # lakes made before markets existed are US lakes
         wanted = lake_identity(cfg)
         diff = {k: (held.get(k), v) for k, v in wanted.items() if held.get(k) != v}
         if diff:

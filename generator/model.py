@@ -17,36 +17,68 @@ DEVICES = ("mobile", "desktop", "tablet")
 DEVICE_MIX = np.array([0.58, 0.35, 0.07])
 
 SESSION_TYPES = ("anonymous", "new", "returning")
-ANONYMOUS_SHARE = 0.35  # of expected sessions
+# The day's traffic follows the calendar: `sessions_per_day x traffic multiplier` expected sessions. Of them a
+# share are visitors who sign up; the alive customers visit at their own rates (see Customers); prospects who do
+# not sign in (anonymous) make up the rest, at least ANONYMOUS_FLOOR_SHARE of the calendar's traffic.
 NEW_USER_SHARE = 0.10  # of expected sessions: visitors who sign up in this session
-RETURNING_SHARE = 0.55  # of expected sessions, capped by the size of the user base
-RETURNING_VISITS_PER_USER_DAY = 0.12  # the cap: at most this many visits per known user per day
+ANONYMOUS_FLOOR_SHARE = 0.25
 
+# Customers (generator/customers.py): latent traits, a pure function of (seed, user id).
+# Visit rate while alive, in returning visits per day at calendar multiplier 1 (seasonality x weekday x sale):
+# Gamma(shape, mean), stratified on VISIT_RATE_LEVELS levels. Shape near the CDNOW Pareto/NBD fit (r = 0.55).
+VISIT_RATE_SHAPE = 0.4
+VISIT_RATE_MEAN = 0.08
+VISIT_RATE_LEVELS = 128
+# Lifetime: exponential with a Gamma(s, beta)-distributed dropout rate, i.e. Lomax(s, beta) days: median
+# beta * (2 ** (1 / s) - 1), mean beta / (s - 1).
+LIFETIME_SHAPE = 1.6
+LIFETIME_SCALE_DAYS = 60.0
+# Purchase propensity: multiplies a signed-in session's add-to-cart probability; Gamma(shape), mean 1.
+PURCHASE_PROPENSITY_SHAPE = 0.5
+# Spend level: a cart line holds 1 + Poisson(spend level x EXTRA_UNIT_RATE) units; Gamma(shape), mean 1.
+SPEND_LEVEL_SHAPE = 0.5
+EXTRA_UNIT_RATE = 0.3
+# The mean order subtotal at one unit per line, before discounts, in cents: the shop's product mix (intent
+# categories, popularity, prices), the same for every user. Estimated from generated orders (small, seed 42, the
+# demo window); the per-user truth multiplies it by the user's units per line (see generator/truth.py).
+UNIT_BASKET_CENTS = 13_800.0
+ANONYMOUS_CART = 0.5  # add-to-cart multiplier of visitors who are not signed in (propensity 1)
+
+# Personas are coarse groups over the traits: a power buyer visits and buys at least POWER_BUYER_SCORE times the
+# average (visit rate / mean x propensity), a browser has a propensity under BROWSER_PROPENSITY.
 PERSONAS = ("power_buyer", "standard", "browser")
-PERSONA_MIX_USERS = np.array([0.08, 0.62, 0.30])  # share of users
-PERSONA_MIX_VISITS = np.array([0.30, 0.45, 0.25])  # share of returning visits
-# Stage multipliers by persona (cart, purchase); anonymous and new visitors use 1.0.
-PERSONA_CART = np.array([1.7, 1.0, 0.45])
-PERSONA_PURCHASE = np.array([1.15, 1.0, 0.8])
+POWER_BUYER_SCORE = 3.0
+BROWSER_PROPENSITY = 0.4
+
+# Users: gender (female, male, nonbinary), whose first name is female or male; age in years at signup is
+# Gamma(shape, scale) + offset, clipped to the range.
+GENDER_MIX = np.array([0.49, 0.49, 0.02])
+NONBINARY_FEMALE_NAME_SHARE = 0.5
+AGE_GAMMA = (6.0, 6.0)
+AGE_OFFSET_YEARS = 16
+AGE_RANGE_YEARS = (18, 85)
 
 # Base stage probabilities (each conditional on reaching the previous stage) and their multipliers.
-BASE_VIEW = 0.62  # landing page -> at least one product view (the rest bounce)
-BASE_CART = 0.30  # product view -> add to cart
+BASE_VIEW = 0.55  # landing page -> at least one product view (the rest bounce)
+BASE_CART = 0.20  # product view -> add to cart
 BASE_CHECKOUT = 0.62  # cart -> checkout
-BASE_PURCHASE = 0.74  # checkout -> purchase
+BASE_PURCHASE = 0.80  # checkout -> purchase
 CHANNEL_VIEW = np.array([1.0, 1.05, 0.85, 1.1, 1.05, 0.95])
 CHANNEL_CART = np.array([1.0, 1.1, 0.7, 1.35, 1.2, 0.95])
 CHANNEL_PURCHASE = np.array([1.0, 1.05, 0.9, 1.1, 1.1, 1.0])
 DEVICE_VIEW = np.array([0.95, 1.08, 1.0])
-DEVICE_CART = np.array([0.9, 1.15, 1.0])
-DEVICE_CHECKOUT = np.array([0.92, 1.1, 1.0])
-DEVICE_PURCHASE = np.array([0.95, 1.05, 1.0])
+DEVICE_CART = np.array([0.85, 1.2, 1.0])
+DEVICE_CHECKOUT = np.array([0.85, 1.15, 1.0])
+DEVICE_PURCHASE = np.array([0.9, 1.08, 1.0])
 MAX_STAGE_PROBABILITY = 0.95
 
-MEAN_PRODUCT_VIEWS = 3.0  # per session that views products (1 + geometric)
+MEAN_PRODUCT_VIEWS = 4.0  # per session that views products (1 + geometric)
 EXTRA_ADD_PROBABILITY = 0.22  # each further viewed product is also added to the cart
 REMOVE_PROBABILITY = 0.18  # a cart with two or more lines loses one before checkout
-MEAN_EVENT_GAP_SECONDS = 38.0
+MEAN_EVENT_GAP_SECONDS = 38.0  # exponential gaps between a session's events, plus the minimum
+MIN_EVENT_GAP_SECONDS = 2.0
+MEAN_EXTRA_PAGES = 1.2  # Poisson: further page views of a session that views products
+MAX_PRODUCT_VIEWS = 20
 
 PAYMENT_METHODS = ("card", "paypal", "apple_pay", "google_pay", "gift_card")
 PAYMENT_MIX = np.array([0.52, 0.22, 0.14, 0.09, 0.03])
@@ -61,6 +93,7 @@ CANCEL_PROBABILITY = 0.045  # cancelled 1..3 days after the order
 CANCEL_DELAY_DAYS = (1, 3)
 RETURN_DELAY_DAYS = (5, 30)
 LATE_CHANGE_HORIZON_DAYS = RETURN_DELAY_DAYS[1]
+STATUS_CHANGE_HOURS = (8, 22)  # cancellations and returns are recorded in these UTC hours
 
 # department, category, median price in dollars, cart affinity, return probability, nouns.
 # The cart affinity multiplies the chance that a session shopping the category adds to its cart (and weights
@@ -110,6 +143,9 @@ INTENT_LANDING_SHARE = 0.4  # non-product pages that are the intent category's p
 PRICE_SIGMA = 0.45  # lognormal spread of prices within a category
 WEEKLY_PRICE_CHANGE = 0.06  # each product's price moves up to +-6% from week to week
 MARGIN_RANGE = (0.35, 0.65)  # cost as a share of the launch price
+# Zipf-like popularity from a hashed rank u in [0, 1): 1 / (1 + u * RANKS) ** EXPONENT.
+POPULARITY_RANKS = 100_000.0
+POPULARITY_EXPONENT = 1.4
 
 
 def clip_probability(p: np.ndarray) -> np.ndarray:
@@ -126,35 +162,29 @@ def stage_probabilities(
     channel: np.ndarray,
     device: np.ndarray,
     session_type: np.ndarray,
-    persona: np.ndarray,
+    propensity: np.ndarray,
     intent: np.ndarray,
     conversion_multiplier: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-session conditional probabilities of reaching view, cart, checkout and purchase.
 
-    `persona` is -1 for sessions without a known persona (anonymous and signing-up visitors); `intent` is the
+    `propensity` is the signed-in user's purchase propensity (1 for anonymous visitors); `intent` is the
     category the session shops. Anonymous visitors never reach checkout: checking out needs an account.
     """
-    known = persona >= 0
-    persona_idx = np.where(known, persona, 1)
-    persona_cart = np.where(known, PERSONA_CART[persona_idx], 1.0)
-    persona_purchase = np.where(known, PERSONA_PURCHASE[persona_idx], 1.0)
+    anonymous = session_type == SESSION_TYPES.index("anonymous")
+    person_cart = np.where(anonymous, ANONYMOUS_CART, propensity)
     p_view = clip_probability(BASE_VIEW * CHANNEL_VIEW[channel] * DEVICE_VIEW[device])
     p_cart = clip_probability(
         BASE_CART
         * CHANNEL_CART[channel]
         * DEVICE_CART[device]
         * CATEGORY_CART[intent]
-        * persona_cart
+        * person_cart
         * conversion_multiplier
     )
     p_checkout = clip_probability(BASE_CHECKOUT * DEVICE_CHECKOUT[device])
-    p_checkout = np.where(session_type == SESSION_TYPES.index("anonymous"), 0.0, p_checkout)
+    p_checkout = np.where(anonymous, 0.0, p_checkout)
     p_purchase = clip_probability(
-        BASE_PURCHASE
-        * CHANNEL_PURCHASE[channel]
-        * DEVICE_PURCHASE[device]
-        * persona_purchase
-        * np.sqrt(conversion_multiplier)
+        BASE_PURCHASE * CHANNEL_PURCHASE[channel] * DEVICE_PURCHASE[device] * np.sqrt(conversion_multiplier)
     )
     return p_view, p_cart, p_checkout, p_purchase

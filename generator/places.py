@@ -1,12 +1,17 @@
-"""First-level regions for the places Faker knows: US states from coordinates.
+"""Where a market's customers live: places with their first-level region (state, province) and time zone.
 
-Faker's `local_latlng` gives a place's coordinates, name, country and IANA time zone, but no state or province.
-For the United States the state is the nearest state centroid, corrected by hand for the border towns of
-Faker's US place list where the nearest centroid is a neighbour's (checked one by one). Elsewhere the region
-is the time zone's location name, which is only a rough proxy (documented in generator/README.md).
+`us`: every US place Faker knows (its `land_coords`: 161 cities with coordinates and IANA time zone), one
+weight each; Faker has no state, so the state is the nearest state centroid, corrected by hand for the border
+towns where the nearest centroid is a neighbour's (checked one by one). `kr`: the 17 first-level divisions of
+South Korea (provinces and metropolitan cities) at their main cities, weighted by population (Faker knows only
+six Korean places, with broken names). A user's place is a pure function of (seed, user id): a hashed uniform
+number picks it by weight, so a returning user is always in the same place with no state kept across days.
 """
 
 from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -117,3 +122,89 @@ def region_of(place: tuple[str, str, str, str, str]) -> str:
     if country == "US":
         return us_state(name, float(lat), float(lng))
     return zone.split("/")[-1].replace("_", " ")
+
+
+# region, city, latitude, longitude, population in thousands (2023 estimates, rounded); all in Asia/Seoul.
+# Gyeonggi, with a quarter of the country, is spread over its four largest cities.
+KR_PLACES = (
+    ("Seoul", "Seoul", 37.5665, 126.9780, 9400),
+    ("Busan", "Busan", 35.1796, 129.0756, 3300),
+    ("Daegu", "Daegu", 35.8714, 128.6014, 2370),
+    ("Incheon", "Incheon", 37.4563, 126.7052, 3000),
+    ("Gwangju", "Gwangju", 35.1595, 126.8526, 1420),
+    ("Daejeon", "Daejeon", 36.3504, 127.3845, 1440),
+    ("Ulsan", "Ulsan", 35.5384, 129.3114, 1100),
+    ("Sejong", "Sejong", 36.4800, 127.2890, 390),
+    ("Gyeonggi", "Suwon", 37.2636, 127.0286, 3400),
+    ("Gyeonggi", "Goyang", 37.6584, 126.8320, 3400),
+    ("Gyeonggi", "Yongin", 37.2411, 127.1776, 3400),
+    ("Gyeonggi", "Seongnam", 37.4201, 127.1262, 3400),
+    ("Gangwon", "Chuncheon", 37.8813, 127.7298, 1530),
+    ("North Chungcheong", "Cheongju", 36.6424, 127.4890, 1590),
+    ("South Chungcheong", "Cheonan", 36.8151, 127.1139, 2120),
+    ("North Jeolla", "Jeonju", 35.8242, 127.1480, 1750),
+    ("South Jeolla", "Suncheon", 34.9507, 127.4872, 1800),
+    ("North Gyeongsang", "Pohang", 36.0190, 129.3435, 2550),
+    ("South Gyeongsang", "Changwon", 35.2280, 128.6811, 3250),
+    ("Jeju", "Jeju", 33.4996, 126.5312, 670),
+)
+
+
+@dataclass(frozen=True)
+class Places:
+    """A market's places, one entry each; users index into them."""
+
+    city: tuple[str, ...]
+    region: tuple[str, ...]
+    country: str
+    latitude: np.ndarray
+    longitude: np.ndarray
+    zone: np.ndarray  # per place: index into `zones`
+    zones: tuple[str, ...]  # distinct IANA time zones, sorted
+    cumulative: np.ndarray  # cumulative weights, ending at 1.0
+
+    @property
+    def zone_shares(self) -> np.ndarray:
+        """Share of the market's users in each time zone."""
+        weights = np.diff(np.concatenate([[0.0], self.cumulative]))
+        return np.bincount(self.zone, weights=weights, minlength=len(self.zones))
+
+    def pick(self, u: np.ndarray) -> np.ndarray:
+        """Place index for uniform numbers `u` in [0, 1) (e.g. a hash of the user id)."""
+        return np.searchsorted(self.cumulative, u, side="right").clip(0, len(self.city) - 1)
+
+
+@functools.cache
+def market_places(market: str) -> Places:
+    if market == "us":
+        from faker.providers.geo import Provider
+
+        rows = sorted(p for p in Provider.land_coords if p[3] == "US")
+        entries = [(region_of(p), p[2], float(p[0]), float(p[1]), p[4], 1.0) for p in rows]
+        country = "US"
+    elif market == "kr":
+        entries = [(r, c, lat, lng, "Asia/Seoul", float(w)) for r, c, lat, lng, w in KR_PLACES]
+        country = "KR"
+    else:
+        raise KeyError(market)
+    zones = tuple(sorted({e[4] for e in entries}))
+    weights = np.array([e[5] for e in entries])
+    cumulative = np.cumsum(weights) / weights.sum()
+    cumulative[-1] = 1.0
+    return Places(
+        city=tuple(e[1] for e in entries),
+        region=tuple(e[0] for e in entries),
+        country=country,
+        latitude=np.array([e[2] for e in entries]),
+        longitude=np.array([e[3] for e in entries]),
+        zone=np.array([zones.index(e[4]) for e in entries], dtype=np.int32),
+        zones=zones,
+        cumulative=cumulative,
+    )
+
+
+@functools.cache
+def coded(values: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    """(distinct values, code per entry) of a tuple of strings, for dictionary-encoded columns."""
+    distinct, codes = np.unique(np.array(values, dtype=object), return_inverse=True)
+    return tuple(distinct.tolist()), codes.astype(np.int32)

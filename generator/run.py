@@ -24,8 +24,9 @@ class DayResult:
 
 def generate_one(cfg: GeneratorConfig, lake: Path, day: dt.date) -> DayResult:
     """Generate `day` and write its partitions; safe to call again (the day is replaced whole)."""
-    from generator.day import generate_day, stream
+    from generator.day import generate_day
     from generator.faults import apply_faults
+    from generator.streams import stream
 
     generated = generate_day(cfg, day)
     tables = generated.tables

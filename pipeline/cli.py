@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from generator.config import FAULT_KINDS, SCALES, ConfigError
+from generator.markets import MARKETS
 from pipeline import __version__
 from pipeline.errors import BadInput, as_ecom_error
 from pipeline.settings import Settings, parse_date, parse_int
@@ -68,7 +69,14 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--seed", type=_int("--seed", 0, 2**63 - 1), help="random seed (env ECOM_SEED, default 42)"
     )
-    p.add_argument("--locale", help="Faker locale for names and places (env ECOM_LOCALE, default en_US)")
+    p.add_argument(
+        "--market",
+        choices=list(MARKETS),
+        help="regions, time zones, currency, sales calendar (env ECOM_MARKET, default us)",
+    )
+    p.add_argument(
+        "--locale", help="Faker locale of customers' names (env ECOM_LOCALE, default: the market's)"
+    )
     p.add_argument("--workers", type=_int("--workers", 1, 64), help="days generated in parallel (default 1)")
     p.add_argument(
         "--inject",
@@ -134,6 +142,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         scale=getattr(args, "scale", None),
         seed=getattr(args, "seed", None),
         locale=getattr(args, "locale", None),
+        market=getattr(args, "market", None),
         workers=getattr(args, "workers", None),
         start=getattr(args, "start", None),
         end=getattr(args, "end", None),

@@ -116,7 +116,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     scale: str = "small"
     seed: int = 42
-    locale: str = "en_US"
+    locale: str = ""  # empty: the market's
+    market: str = "us"
     opening_date: dt.date = DEFAULT_OPENING_DATE
     start: dt.date = DEMO_START
     end: dt.date = DEMO_END
@@ -225,6 +226,7 @@ class Settings(BaseSettings):
             scale=self.scale,
             seed=self.seed,
             locale=self.locale,
+            market=self.market,
             opening_date=self.opening_date,
             inject=self.inject,
         )
@@ -282,9 +284,17 @@ class Settings(BaseSettings):
             "ECOM_LAKE_DIR": str(self.lake_dir),
             "ECOM_BUILD_DB": str(self.build_db),
             "ECOM_OPENING_DATE": self.opening_date.isoformat(),
+            "ECOM_MARKET": self._lake_market(),
             "ECOM_DBT_THREADS": str(self.dbt_threads),
             "ECOM_REBUILD_FROM": self._rebuild_from(),
         }
+
+    def _lake_market(self) -> str:
+        """The market the lake was generated in (its sales calendar drives dbt's promo days), else the setting."""
+        try:
+            return json.loads((self.lake_dir / "_lake.json").read_text()).get("market", "us")
+        except (FileNotFoundError, json.JSONDecodeError):
+            return self.market
 
     def _rebuild_from(self) -> str:
         """The earliest lake day the running build must rebuild from (see pipeline/lakestate.py); '' if none."""

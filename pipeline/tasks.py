@@ -8,14 +8,18 @@ from pipeline.settings import Settings
 
 
 def generate_partition(
-    day: dt.date, scale: str | None = None, seed: int | None = None, inject: str | list[str] = ""
+    day: dt.date,
+    scale: str | None = None,
+    seed: int | None = None,
+    inject: str | list[str] = "",
+    market: str | None = None,
 ) -> dict:
     """Generate exactly the partitions of `day` (idempotent: a re-run replaces them)."""
     from generator.run import generate_window
 
     if not isinstance(inject, str):
         inject = ",".join(inject)
-    settings = Settings.load(scale=scale, seed=seed, inject=inject or None, start=day, end=day)
+    settings = Settings.load(scale=scale, seed=seed, market=market, inject=inject or None, start=day, end=day)
     results = generate_window(settings.generator_config(), settings.lake_dir, [day], echo=print)
     return {"day": day.isoformat(), "rows": results[0].rows}
 

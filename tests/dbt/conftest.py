@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import ecom
 
-# From the opening day (returning users need their signup partitions) past 11.11 and into Black Friday.
+# From the opening day (returning users need their signup partitions) through Black Friday-Cyber Monday and into
+# its post-sale week (a US lake: every promo period occurs).
 SMALL_START = dt.date(2025, 9, 1)
-SMALL_END = dt.date(2025, 11, 30)
+SMALL_END = dt.date(2025, 12, 4)
 MARTS = (
     "dm_kpi_daily",
     "dm_funnel_events",

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from generator.config import GeneratorConfig
-from generator.day import persona_of
-from generator.model import PERSONA_MIX_USERS
+from generator.model import PERSONAS
 from generator.run import date_range, generate_window
+from generator.truth import expected_from, traits_of
 
 CFG = GeneratorConfig(scale="small", seed=3)
 DAYS = date_range(dt.date(2025, 10, 6), dt.date(2025, 10, 12))
@@ -99,41 +99,86 @@ def test_day_level_truth_is_constant_per_day(con):
     assert varying == []
 
 
-def test_funnel_shares_are_plausible(con):
-    bounce, cart_abandon, checkout_abandon = rows(
+def test_sessions_are_poisson_around_the_expected_sessions(con):
+    """The day's session count is Poisson with the key's `expected_sessions` as its mean (anonymous + new +
+    returning), so each day lies within 4 standard deviations of it."""
+    days = rows(
         con,
         """
-        select avg((views = 0)::int),
-            sum((adds > 0 and purchases = 0)::int) / sum((adds > 0)::int),
-            sum((checkouts > 0 and purchases = 0)::int) / sum((checkouts > 0)::int)
-        from sessions
+        select dt, sum(sessions), any_value(expected_sessions), any_value(expected_returning_sessions)
+        from answer_key group by dt
         """,
+    )
+    for day, sessions, expected, returning in days:
+        assert 0 < returning < expected
+        assert abs(sessions - expected) <= 4 * np.sqrt(expected), (day, sessions, expected)
+
+
+def test_funnel_shares_match_the_key(con):
+    """Bounce and cart abandonment as the key's probabilities say, within 4 standard errors."""
+    bounce, carts, abandoned = rows(
+        con,
+        "select avg((views = 0)::int), sum((adds > 0)::int), sum((adds > 0 and purchases = 0)::int) from sessions",
     )[0]
-    assert 0.25 < bounce < 0.5
-    assert 0.55 < cart_abandon < 0.8
-    assert 0.1 < checkout_abandon < 0.35
+    n = rows(con, "select count(*) from sessions")[0][0]
+    expected_bounce, expected_orders = rows(
+        con,
+        "select 1 - sum(sessions * expected_view_rate) / sum(sessions), sum(expected_orders) from answer_key",
+    )[0]
+    assert abs(bounce - expected_bounce) <= 4 * np.sqrt(expected_bounce * (1 - expected_bounce) / n)
+    # the carts that were not abandoned are the orders: abandoned = carts - orders, orders about Poisson
+    assert abs(abandoned - (carts - expected_orders)) <= 4 * np.sqrt(expected_orders) + 1
 
 
-def test_price_and_conversion_differ_by_device_and_channel(con):
-    aov = dict(
+def test_conversion_differs_by_channel_as_the_key_says(con):
+    observed = dict(rows(con, "select channel, avg((purchases > 0)::int) from sessions group by 1"))
+    expected = dict(
+        rows(con, "select channel, sum(expected_orders) / sum(sessions) from answer_key group by 1")
+    )
+    counts = dict(rows(con, "select channel, count(*) from sessions group by 1"))
+    for channel, p in expected.items():
+        assert abs(observed[channel] - p) <= 4 * np.sqrt(p * (1 - p) / counts[channel]) + 1e-9, channel
+    best, worst = max(expected, key=expected.get), min(expected, key=expected.get)
+    assert observed[best] > observed[worst]
+
+
+def test_desktops_buy_electronics_and_phones_fashion(con):
+    """Desktops shop electronics and furniture, phones fashion and beauty (model.DEVICE_DEPARTMENT): the category
+    of an order's first line (its session's intent) shows it. The model's ratios are 2x and more, far outside the
+    noise of a week's orders."""
+    share = dict(
         rows(
-            con, "select device, avg(order_total) from orders o join sessions s using (session_id) group by 1"
+            con,
+            """
+            with first_line as (select order_id, arg_min(product_id, order_item_id) as product_id
+                                from order_items group by 1)
+            select s.device, avg((p.department = 'Electronics')::int) - avg((p.department = 'Fashion')::int)
+            from orders o join sessions s using (session_id) join first_line f using (order_id)
+            join (select distinct product_id, department from products) p using (product_id)
+            group by 1
+            """,
         )
     )
-    assert aov["desktop"] > 1.15 * aov["mobile"]
-    conversion = dict(rows(con, "select channel, avg((purchases > 0)::int) from sessions group by 1"))
-    assert conversion["email"] > 2 * conversion["social"]
+    assert share["desktop"] > share["mobile"]
 
 
-def test_personas_drive_repeat_purchases(con):
-    per_user = rows(con, "select user_id, count(*) from orders group by 1")
-    users = np.array([u for u, _ in per_user])
-    counts = np.array([k for _, k in per_user])
-    persona = persona_of(CFG, users)
-    power, standard = counts[persona == 0].mean(), counts[persona == 1].mean()
-    assert power > 1.2 * standard  # orders per buyer within one week: power buyers come back for more
-    # 8% of users, yet a large share of the orders
-    assert counts[persona == 0].sum() / counts.sum() > 3 * PERSONA_MIX_USERS[0]
+def test_customers_buy_as_their_truth_says(con):
+    """Orders per persona over the week against the per-user truth: given the latent state a user's orders are
+    Poisson, so each persona's total lies within 4 standard deviations of the truth's expectation."""
+    per_user = dict(rows(con, "select user_id, count(*) from orders where user_id > 0 group by 1"))
+    last_id = rows(con, "select max(user_id) from users")[0][0]
+    ids = np.arange(1, last_id + 1)
+    traits, signup = traits_of(CFG, ids)
+    as_of = DAYS[0] - dt.timedelta(days=1)
+    before = signup <= as_of.toordinal()  # signed up before the week: their week is returning visits only
+    expected = expected_from(CFG, traits, signup, as_of, len(DAYS)).orders
+    got = np.array([per_user.get(int(u), 0) for u in ids])
+    for persona in range(len(PERSONAS)):
+        sel = before & (traits.persona == persona)
+        want = expected[sel].sum()
+        assert abs(got[sel].sum() - want) <= 4 * np.sqrt(want) + 1, (PERSONAS[persona], got[sel].sum(), want)
+    power, standard = before & (traits.persona == 0), before & (traits.persona == 1)
+    assert got[power].mean() > 2 * got[standard].mean()  # by definition they visit and buy 3x the average
 
 
 def test_views_cluster_on_the_category_the_session_shops(con):

@@ -10,7 +10,7 @@ import pytest
 from generator.config import FAULT_KINDS, GeneratorConfig
 from generator.run import generate_window
 
-DAY = dt.date(2025, 9, 10)
+DAY = dt.date(2025, 10, 20)  # weeks after the opening: the tiny shop has orders every day by then
 
 
 def generate(tmp_path, inject: tuple[str, ...]):

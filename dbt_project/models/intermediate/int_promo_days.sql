@@ -1,11 +1,14 @@
 {#- One row per day inside a promo window: the sale itself, the week before (pre_sale) and the week after
-    (post_sale). Where windows overlap the sale wins, then the pre-sale, as in generator/calendar.py. -#}
+    (post_sale). Where windows overlap the sale wins, then the pre-sale, as in generator/calendar.py.
+    Only the sales of the lake's market (`ecom__market`, which the pipeline sets from the lake's _lake.json). -#}
 {%- set window_days = var("ecom__promo_window_days") -%}
+{%- set market = var("ecom__market", env_var("ECOM_MARKET", "us")) -%}
 
 with
 
 promotions as (
     select * from {{ ref('promotions') }}
+    where market = '{{ market }}'
 ),
 
 offsets as (

@@ -1,0 +1,66 @@
+"""The users who signed up on a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generator import model as m
+from generator.arrow import dictionary, timestamps
+from generator.config import GeneratorConfig
+from generator.localtime import user_places
+from generator.places import coded, market_places
+from generator.plan import SessionPlan
+from generator.streams import STREAM_USERS, stream
+from generator.vocab import EMAIL_DOMAINS, vocabulary
+
+
+def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarray) -> pa.Table:
+    """The users who signed up on the plan's day: every column is an index draw into a Faker-built pool."""
+    rng = stream(cfg, plan.day, STREAM_USERS)
+    vocab = vocabulary(cfg.seed, cfg.locale)
+    new = np.flatnonzero(plan.session_type == 1)
+    n = len(new)
+    ids = plan.users_before + 1 + np.arange(n, dtype=np.int64)
+    gender = rng.choice(3, size=n, p=m.GENDER_MIX)
+    female_pick = vocab.female[rng.integers(0, len(vocab.female), size=n)]
+    male_pick = vocab.male[rng.integers(0, len(vocab.male), size=n)]
+    use_female = (gender == 0) | ((gender == 2) & (rng.random(n) < m.NONBINARY_FEMALE_NAME_SHARE))
+    first_pick = np.where(use_female, female_pick, male_pick)
+    last_pick = rng.integers(0, len(vocab.last_names), size=n)
+    # first.last<user id>@domain: the id keeps every address unique
+    domain = pa.array(EMAIL_DOMAINS, pa.string()).take(rng.integers(0, len(EMAIL_DOMAINS), size=n))
+    last_id = pc.binary_join_element_wise(
+        vocab.last_email.take(last_pick), pc.cast(pa.array(ids), pa.string()), ""
+    )
+    local = pc.binary_join_element_wise(vocab.first_email.take(first_pick), last_id, ".")
+    email = pc.binary_join_element_wise(local, domain, "@")
+    age_years = np.clip(rng.gamma(*m.AGE_GAMMA, size=n) + m.AGE_OFFSET_YEARS, *m.AGE_RANGE_YEARS)
+    birth_days = (plan.day - dt.date(1970, 1, 1)).days - np.round(age_years * 365.25).astype(np.int64)
+    place = user_places(cfg, ids)  # a pure function of (seed, user id): see localtime.py
+    places = market_places(cfg.market)
+    city_values, city_codes = coded(places.city)
+    region_values, region_codes = coded(places.region)
+    signup_second = np.floor(session_start[new])  # they sign up as the session lands
+    return pa.table(
+        {
+            "user_id": pa.array(ids),
+            "first_name": dictionary(vocab.first_names, first_pick),
+            "last_name": dictionary(vocab.last_names, last_pick),
+            "email": email,
+            "gender": dictionary(("female", "male", "nonbinary"), gender),
+            "birth_date": pa.array(birth_days.astype(np.int32), pa.date32()),
+            "city": dictionary(city_values, city_codes[place]),
+            "region": dictionary(region_values, region_codes[place]),
+            "country": dictionary((places.country,), np.zeros(n, dtype=np.int32)),
+            "latitude": pa.array(np.round(places.latitude[place], 4)),
+            "longitude": pa.array(np.round(places.longitude[place], 4)),
+            "device": dictionary(m.DEVICES, plan.device[new]),
+            "acquisition_channel": dictionary(m.CHANNELS, plan.channel[new]),
+            "signup_at": timestamps(plan.day, signup_second),
+            "time_zone": dictionary(places.zones, places.zone[place]),
+        }
+    )
