@@ -107,7 +107,7 @@ def test_generation_catches_up_from_the_opening_date_with_a_validated_form(dagba
     assert dag.timetable.description.startswith("daily, 2025-09-01 to 2025-12-31")  # what the UI shows
     assert dag.end_date is None  # which would block manual runs dated today
     params = dag.params
-    assert set(params) == {"scale", "seed", "inject", "day"}
+    assert set(params) == {"scale", "seed", "market", "inject", "day"}
     assert all(params.get_param(name).description for name in params)
     assert params["scale"] == "tiny"  # defaults follow the settings (ECOM_SCALE), so the lake and form agree
     from airflow.sdk.definitions.param import ParamValidationError
