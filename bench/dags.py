@@ -88,8 +88,13 @@ def cycle(day: str, scale: str) -> None:
         req = urllib.request.Request(
             base + path, json.dumps(body).encode() if body else None, headers, method=method
         )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read().decode() or "null")
+        for _ in range(10):  # a busy machine: the API server may answer late
+            try:
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    return json.loads(resp.read().decode() or "null")
+            except TimeoutError:
+                time.sleep(2)
+        raise TimeoutError(f"{method} {path}: no answer")
 
     try:
         started = time.perf_counter()
