@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import BIN, ecom
 from tests.reliability.conftest import lake_digest, published_build_id, published_marts
+from tests.reliability.killing import Reader, kill_mid_write
 
 pytestmark = pytest.mark.slow  # tiny runs generated, built and published
 
@@ -67,7 +68,10 @@ def test_killed_build_is_never_published(good):
     data_dir, _, marts, build_id = good
     rng = random.Random(2)
     for _ in range(ROUNDS):
-        kill_after(["build"], data_dir, rng.uniform(0.5, 6.0))
+        # Killed once dbt is writing its build database, at a random point of the build.
+        _, started = kill_mid_write(["build"], {"ECOM_DATA_DIR": str(data_dir)}, data_dir / "warehouse",
+                                    rng.uniform(0.0, 6.0))  # fmt: skip
+        assert started
         assert published_marts(data_dir) == marts  # still served, still readable
         refused = ecom("publish", data_dir=data_dir, check=False)
         if refused.returncode == 0:  # the build had finished (and passed) before the kill landed
@@ -81,12 +85,26 @@ def test_killed_build_is_never_published(good):
     assert published_marts(data_dir) == marts
 
 
-def test_killed_publish_leaves_a_whole_version(good):
+def test_killed_publish_never_shows_a_reader_a_missing_partial_or_unreadable_file(good):
+    """Publishes killed while they write: an analyst reading the published path the whole time always finds
+    the file, opens it and reads every mart whole (here old and new versions hold the same marts)."""
     data_dir, _, marts, _ = good
     ecom("build", data_dir=data_dir)
+    env = {"ECOM_DATA_DIR": str(data_dir)}
+    published = data_dir / "warehouse" / "ecommerce.duckdb"
     rng = random.Random(3)
-    for _ in range(ROUNDS * 2):
-        kill_after(["publish"], data_dir, rng.uniform(0.05, 1.0))
-        assert published_marts(data_dir) == marts
+    mid_write = 0
+    with Reader(lambda: published_marts(data_dir) == marts) as reader:
+        for round_number in range(ROUNDS * 2):
+            if round_number % 2:  # the instant the published file changes: an in-place write dies half-way
+                code, started = kill_mid_write(["publish"], env, published)
+            else:  # at a random point while a new file fills up in the warehouse folder
+                code, started = kill_mid_write(["publish"], env, published.parent, rng.uniform(0.0, 0.3))
+                mid_write += code == -signal.SIGKILL and started
+            assert started
+            assert published_marts(data_dir) == marts
+    assert reader.errors == [], reader.errors[:5]
+    assert reader.seen and all(reader.seen)
+    assert mid_write > 0  # some kills landed during the write, not before it started or after it ended
     ecom("publish", data_dir=data_dir)
     assert published_marts(data_dir) == marts
