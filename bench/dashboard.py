@@ -103,7 +103,7 @@ def switch_to_week(browser, url: str) -> float:
         page.goto(f"{url}/kpis")
         page.wait_for_function(READY_JS, arg=[2, "Revenue per day"], timeout=120_000)
         started = time.perf_counter()
-        page.get_by_role("button", name="Week", exact=True).click()
+        page.get_by_text("Week", exact=True).first.click()
         page.wait_for_function(READY_JS, arg=[2, "Revenue per week"], timeout=120_000)
         return time.perf_counter() - started
     finally:
