@@ -46,14 +46,12 @@ def dashboard_queries(settings, filters_all, filters_narrow):
     from dashboard import data
 
     return {
-        "kpi totals": lambda f: data.kpi_totals(settings, f),
-        "kpi daily": lambda f: data.kpi_daily(settings, f),
-        "category totals": lambda f: data.category_totals(settings, f),
-        "category daily": lambda f: data.category_daily(settings, f),
-        "cohorts": lambda f: data.cohorts(settings, f, "signup"),
-        "funnel": lambda f: data.funnel(settings, f),
+        "kpi days": lambda f: data.kpi_days(settings, f),
+        "category days": lambda f: data.category_days(settings, f),
+        "cohorts": lambda f: data.cohort_rows(settings, f, "signup", data.cohort_months(f)),
+        "funnel days": lambda f: data.funnel_days(settings, f),
+        "traffic days": lambda f: data.traffic_days(settings, f),
         "traffic hourly": lambda f: data.traffic_hourly(settings),
-        "traffic daily": lambda f: data.traffic_daily(settings, f),
         "rfm segments": lambda f: data.rfm_segments(settings),
         "rfm scores": lambda f: data.rfm_scores(settings),
     }

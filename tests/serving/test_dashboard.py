@@ -1,54 +1,97 @@
-"""The dashboard in headless Chromium: every page renders its charts, and its headline number is the marts'."""
+"""The dashboard in headless Chromium, as an analyst uses it: every headline on every page is checked against the
+marts (queried here independently from the published DuckDB file), with and without filters; filters apply or
+say why not; charts are labelled for people; drill-downs, sale events, deep links and CSV exports work."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
-from decimal import Decimal
+from dataclasses import dataclass
 
+import pandas as pd
 import pytest
 
 from pipeline.serve import published_duckdb
 from pipeline.settings import Settings
 from pipeline.warehouse import BUILD_STATE, read_json, write_json_atomic
 from tests.conftest import BIN, REPO, ecom
-from tests.serving.conftest import free_port
+from tests.serving.conftest import free_port, reachable_tmp_dir
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-gpu",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
-# page url -> (headline metric label, the same number queried from the marts, charts on the page)
-PAGES = {
-    "kpis": ("Orders", "select sum(orders) from marts.dm_kpi_daily", 2),
-    "categories": ("Category revenue", "select sum(revenue) from marts.dm_category_performance", 2),
-    "cohorts": (
-        "Signup cohort users",
-        "select sum(cohort_users) from marts.dm_cohort_retention where cohort_type = 'signup' and period_number = 0",
-        2,
-    ),
-    "funnel": ("Sessions", "select sum(sessions) from marts.dm_funnel_events where stage = 'view'", 2),
-    "traffic": ("Sessions (all history)", "select sum(sessions) from marts.dm_traffic_hourly", 2),
-    "rfm": ("Customers", "select count(*) from marts.dm_rfm_segments", 3),
+# A short shop whose window holds two sale events (11.11 and Black Friday-Cyber Monday, with the weeks around them).
+OPENING, LAST = dt.date(2025, 11, 4), dt.date(2025, 12, 2)
+# The filtered view: its previous period of equal length (14 days) lies fully inside the data.
+F_START, F_END = dt.date(2025, 11, 19), LAST
+
+TITLES = {
+    "kpis": "KPI overview",
+    "categories": "Category performance",
+    "cohorts": "Cohort retention",
+    "funnel": "Funnel",
+    "traffic": "Traffic",
+    "rfm": "RFM segments",
 }
+RAW_NAMES = re.compile(r"_|^(variable|value|index|period|day)$")
+
+
+@dataclass(frozen=True)
+class View:
+    start: dt.date
+    end: dt.date
+    channel: str | None = None
+    device: str | None = None
+
+    @property
+    def previous(self) -> View | None:
+        days = (self.end - self.start).days + 1
+        start = self.start - dt.timedelta(days=days)
+        return (
+            View(start, self.start - dt.timedelta(days=1), self.channel, self.device)
+            if start >= OPENING
+            else None
+        )
+
+    def query(self) -> str:
+        params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        params |= {k: v for k, v in (("channel", self.channel), ("device", self.device)) if v}
+        return "?" + urllib.parse.urlencode(params)
+
+    def segment_sql(self) -> str:
+        return "".join(
+            f" and {c} = '{v}'" for c, v in (("channel", self.channel), ("device", self.device)) if v
+        )
+
+
+# ---------------------------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
-def marts_dir(tiny_run):
-    """A copy of the tiny run's warehouse (build + published file), so that tests may publish again."""
-    from tests.serving.conftest import reachable_tmp_dir
-
+def marts_dir():
+    """A published tiny shop over the two sale events, opened on the window's first day."""
     data_dir = reachable_tmp_dir("ecom-dashboard-")
-    shutil.copytree(tiny_run / "warehouse", data_dir / "warehouse")
-    shutil.copytree(tiny_run / "dbt", data_dir / "dbt")
+    ecom("run", "--scale", "tiny", "--start", str(OPENING), "--end", str(LAST), data_dir=data_dir,
+         env={"ECOM_OPENING_DATE": str(OPENING)})  # fmt: skip
     yield data_dir
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def settings(marts_dir):
+    return Settings.load(env={"ECOM_DATA_DIR": str(marts_dir), "ECOM_OPENING_DATE": str(OPENING)})
 
 
 def start_dashboard(env: dict) -> tuple[subprocess.Popen, str]:
@@ -72,6 +115,14 @@ def start_dashboard(env: dict) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture(scope="module")
+def dashboard(marts_dir):
+    proc, url = start_dashboard({"ECOM_DATA_DIR": str(marts_dir)})
+    yield url
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
@@ -81,70 +132,484 @@ def browser(chromium_path):
         b.close()
 
 
-def as_number(text: str) -> Decimal:
-    return Decimal(text.replace("$", "").replace(",", "").strip())
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    yield page
+    page.close()
 
 
-def open_page(page, url: str, label: str, charts: int) -> str:
-    """Load a page, wait for its charts, and return the headline metric's text."""
+@pytest.fixture(scope="module")
+def filtered(settings) -> View:
+    """The busiest channel and device: a filter that keeps enough sessions to compare."""
+    with published_duckdb(settings) as con:
+        channel, device = con.execute(
+            "select channel, device from marts.dm_funnel_events where stage = 'view' "
+            "group by channel, device order by sum(sessions) desc limit 1"
+        ).fetchone()
+    return View(F_START, F_END, channel, device)
+
+
+# ------------------------------------------------------------------------------------ reading the page
+
+
+CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+  const L = el._fullLayout || {};
+  const title = a => (L[a] && L[a].title && L[a].title.text) || '';
+  const arr = v => v == null ? null : Array.from(v, x => (x != null && typeof x === 'object' && x.length !== undefined)
+      ? Array.from(x) : x);
+  return {
+    title: (L.title && L.title.text) || '', x_title: title('xaxis'), y_title: title('yaxis'),
+    legend_title: (L.legend && L.legend.title && L.legend.title.text) || '',
+    x_dtick: L.xaxis ? L.xaxis.dtick : null, x_type: L.xaxis ? L.xaxis.type : null,
+    color: L.coloraxis ? {cmin: L.coloraxis.cmin, cmax: L.coloraxis.cmax,
+                          title: L.coloraxis.colorbar.title.text} : null,
+    traces: (el._fullData || []).map(t => ({name: t.name, type: t.type, mode: t.mode || null,
+      showlegend: !!t.showlegend, orientation: t.orientation || null,
+      x: arr(t.x), y: arr(t.y), z: arr(t.z)})),
+  };
+})"""
+
+
+def open_page(page, url: str, title: str, charts: int) -> None:
+    """Load a page and wait until its title, headlines and `charts` charts have rendered."""
     page.goto(url)
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    metric.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "n => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-        ".filter(e => e.data && e.data.length > 0 && e.querySelector('svg.main-svg')).length >= n",
-        arg=charts,
-        timeout=60_000,
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=180_000)
+    wait_charts(page, charts)
+
+
+def wait_charts(page, charts: int, title_part: str = "") -> None:
+    """Wait until `charts` charts have drawn (and one whose title holds `title_part`)."""
+    page.locator(".js-plotly-plot svg.main-svg").nth(charts - 1).wait_for(timeout=180_000)
+    if title_part:
+        page.locator(".js-plotly-plot .gtitle", has_text=title_part).first.wait_for(timeout=180_000)
+    page.wait_for_timeout(500)  # let the last rerun's elements settle
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def headlines(page) -> dict[str, tuple[str, str | None]]:
+    """label -> (value, change) of every metric on the page, as shown."""
+    shown = {}
+    for metric in page.locator('[data-testid="stMetric"]').all():
+        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        value = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        delta = metric.locator('[data-testid="stMetricDelta"]')
+        shown[label] = (value, delta.inner_text().strip() if delta.count() else None)
+    return shown
+
+
+def charts(page) -> list[dict]:
+    return page.evaluate(CHARTS_JS)
+
+
+def chart(page, title_part: str) -> dict:
+    found = [c for c in charts(page) if title_part in c["title"]]
+    assert len(found) == 1, (title_part, [c["title"] for c in charts(page)])
+    return found[0]
+
+
+def parse(text: str) -> tuple[float, float]:
+    """A shown number and the half-unit of its last digit (the rounding the display allows)."""
+    t = text.replace("$", "").replace(",", "").strip()
+    scale = 1.0
+    if t.endswith("%"):
+        t, scale = t[:-1], 0.01
+    elif t[-1] in "KM":
+        t, scale = t[:-1], {"K": 1e3, "M": 1e6}[t[-1]]
+    decimals = len(t.split(".")[1]) if "." in t else 0
+    return float(t) * scale, 0.5 * 10**-decimals * scale + 1e-9
+
+
+def assert_shows(label: str, shown: str, expected: float) -> None:
+    value, tolerance = parse(shown)
+    assert abs(value - expected) <= tolerance, f"{label}: page shows {shown}, the marts say {expected}"
+
+
+def assert_change(label: str, shown: str | None, current: float, previous: float | None, rate: bool) -> None:
+    if previous is None:
+        assert shown == "no earlier data", f"{label}: change {shown!r} without a previous period in the data"
+        return
+    assert shown is not None, f"{label}: no change shown"
+    match = re.fullmatch(r"([+-−]?[\d.]+) ?(%|pp)", shown.replace("−", "-").strip())
+    assert match, f"{label}: change {shown!r}"
+    number = float(match.group(1))
+    if rate:
+        assert match.group(2) == "pp"
+        expected = (current - previous) * 100
+        tolerance = 0.005
+    else:
+        expected = (current / previous - 1) * 100
+        tolerance = 0.05
+    assert abs(number - expected) <= tolerance + 1e-9, (
+        f"{label}: change {shown}, the marts say {expected:+.3f}"
     )
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator(".js-plotly-plot").count() == charts
-    return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
-def check_every_page(browser, url: str, settings: Settings) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        for path, (label, sql, charts) in PAGES.items():
-            shown = open_page(page, f"{url}/{path}", label, charts)
+# ------------------------------------------------------------------------ the marts, queried independently
+
+
+def one(con, sql: str, params: list | None = None):
+    return con.execute(sql, params or []).fetchone()
+
+
+def expected_kpis(con, v: View) -> dict:
+    orders, revenue = one(con, "select sum(orders), sum(revenue) from marts.dm_kpi_daily "
+                               "where kpi_date between ? and ?", [v.start, v.end])  # fmt: skip
+    sessions, purchasing = one(
+        con,
+        "select sum(sessions) filter (where stage = 'view'), sum(sessions_reached) filter (where stage = 'purchase') "
+        f"from marts.dm_funnel_events where funnel_date between ? and ?{v.segment_sql()}",
+        [v.start, v.end],
+    )
+    suffix = " (all channels)" if v.channel or v.device else ""
+    return {
+        f"Revenue{suffix}": ("money", float(revenue)),
+        f"Orders{suffix}": ("count", float(orders)),
+        f"Average order value{suffix}": ("money", float(revenue) / orders),
+        "Sessions": ("count", float(sessions)),
+        "Conversion": ("rate", purchasing / sessions),
+    }
+
+
+def expected_categories(con, v: View) -> dict:
+    revenue, net, units, purchases, views = one(
+        con,
+        "select sum(revenue), sum(net_revenue), sum(units), sum(purchases), sum(product_views) "
+        "from marts.dm_category_performance where performance_date between ? and ?",
+        [v.start, v.end],
+    )
+    top = one(con, "select category from marts.dm_category_performance where performance_date between ? and ? "
+                   "group by category order by sum(revenue) desc, category limit 1", [v.start, v.end])[0]  # fmt: skip
+    return {
+        "Category revenue": ("money", float(revenue)),
+        "Net revenue": ("money", float(net)),
+        "Units sold": ("count", float(units)),
+        "View to purchase": ("rate", purchases / views),
+        "Top category": ("text", top),
+    }
+
+
+def expected_cohorts(con, v: View) -> dict:
+    first = v.start.replace(day=1)
+    users, cohorts = one(con, "select sum(cohort_users), count(*) from marts.dm_cohort_retention "
+                              "where cohort_type = 'signup' and period_number = 0 and cohort_month between ? and ?",
+                         [first, v.end])  # fmt: skip
+    active, base = one(
+        con,
+        "select sum(p1.active_users), sum(p0.cohort_users) from marts.dm_cohort_retention as p1 "
+        "join marts.dm_cohort_retention as p0 on p0.cohort_type = p1.cohort_type "
+        "and p0.cohort_month = p1.cohort_month and p0.period_number = 0 "
+        "where p1.cohort_type = 'signup' and p1.period_number = 1 and p1.cohort_month between ? and ?",
+        [first, v.end],
+    )
+    # The previous period of a cohort headline is the cohort months before: never in this shop's data.
+    return {
+        "Users in these cohorts": ("count", float(users), "no earlier data"),
+        "Cohorts": ("count", float(cohorts), "no earlier data"),
+        "Month-1 retention": ("rate", active / base if base else None, "no earlier data"),
+    }
+
+
+def expected_funnel(con, v: View) -> dict:
+    sessions, cart, purchasing = one(
+        con,
+        "select sum(sessions) filter (where stage = 'view'), sum(sessions_reached) filter (where stage = 'cart'), "
+        "sum(sessions_reached) filter (where stage = 'purchase') "
+        f"from marts.dm_funnel_events where funnel_date between ? and ?{v.segment_sql()}",
+        [v.start, v.end],
+    )
+    return {
+        "Sessions": ("count", float(sessions)),
+        "Purchasing sessions": ("count", float(purchasing)),
+        "Session conversion": ("rate", purchasing / sessions),
+        "Cart abandonment": ("rate", (cart - purchasing) / cart),
+    }
+
+
+def expected_traffic(con, v: View) -> dict:
+    sessions, days = one(con, "select sum(sessions), count(distinct funnel_date) from marts.dm_funnel_events "
+                              f"where stage = 'view' and funnel_date between ? and ?{v.segment_sql()}",
+                         [v.start, v.end])  # fmt: skip
+    weekday, hour = one(con, "select weekday_name, hour from marts.dm_traffic_hourly "
+                             "order by average_sessions_per_day desc, weekday, hour limit 1")  # fmt: skip
+    return {
+        "Sessions": ("count", float(sessions)),
+        "Sessions per day": ("count", float(sessions) / days),
+        "Busiest hour (all history)": ("text", f"{weekday[:3]} {hour:02d}:00", None),
+    }
+
+
+def expected_rfm(con, v: View) -> dict:
+    customers, segments, revenue, as_of = one(
+        con,
+        "select count(*), count(distinct segment_name), sum(monetary), max(as_of_date) from marts.dm_rfm_segments",
+    )
+    return {
+        "Customers": ("count", float(customers), None),
+        "Segments": ("count", float(segments), None),
+        "Net revenue of these customers": ("money", float(revenue), None),
+        "Scores as of": ("text", f"{as_of:%d %b %Y}", None),
+    }
+
+
+EXPECTED = {
+    "kpis": (expected_kpis, 2),
+    "categories": (expected_categories, 2),
+    "cohorts": (expected_cohorts, 2),
+    "funnel": (expected_funnel, 2),
+    "traffic": (expected_traffic, 2),
+    "rfm": (expected_rfm, 3),
+}
+
+
+def check_headlines(page, path: str, con, view: View) -> None:
+    """Every headline of the page against the marts, with its change against the previous period when the
+    data holds that period in full."""
+    expect, _ = EXPECTED[path]
+    now = expect(con, view)
+    before = expect(con, view.previous) if view.previous else {}
+    shown = headlines(page)
+    assert set(shown) == set(now), (path, sorted(shown), sorted(now))
+    for label, (kind, value, *no_change) in now.items():
+        text, delta = shown[label]
+        if kind == "text":
+            assert text == value, (path, label, text, value)
+        elif value is None:
+            assert text == "n/a", (path, label, text)
+        else:
+            assert_shows(f"{path}: {label}", text, value)
+        if no_change == ["no earlier data"]:
+            assert delta == "no earlier data", (path, label, delta)
+        elif no_change or kind == "text":
+            assert delta is None, (path, label, delta)  # a snapshot: no previous period to compare with
+        elif value is not None:
+            previous = before.get(label, (None, None))[1]
+            assert_change(f"{path}: {label}", delta, value, previous, kind == "rate")
+
+
+def check_every_page(page, url: str, settings: Settings, view: View) -> None:
+    for path, title in TITLES.items():
+        open_page(page, f"{url}/{path}{view.query()}", title, EXPECTED[path][1])
+        with published_duckdb(settings) as con:
+            check_headlines(page, path, con, view)
+
+
+# ------------------------------------------------------------------------------------------------- tests
+
+
+def test_every_headline_on_every_page_matches_the_marts(dashboard, page, settings):
+    check_every_page(page, dashboard, settings, View(OPENING, LAST))
+
+
+def test_filters_apply_on_every_page_or_say_why_not(dashboard, page, settings, filtered):
+    """Under a date + channel + device filter each page's headlines (and their changes against the previous 14
+    days) are the marts' numbers for that filter; a filter a page cannot use is disabled with its reason."""
+    check_every_page(page, dashboard, settings, filtered)
+    disabled = {"categories": ("segments",), "cohorts": ("segments",), "rfm": ("dates", "segments")}
+    for path, title in TITLES.items():
+        open_page(page, f"{dashboard}/{path}{filtered.query()}", title, EXPECTED[path][1])
+        sidebar = page.get_by_test_id("stSidebar")
+        channel = sidebar.get_by_test_id("stMultiSelect").filter(has_text="Channel")
+        dates = sidebar.get_by_test_id("stDateInput").locator("input")
+        segments_off = "segments" in disabled.get(path, ())
+        assert channel.locator("input").is_disabled() == segments_off, path
+        assert dates.is_disabled() == ("dates" in disabled.get(path, ())), path
+        if segments_off:
+            assert sidebar.get_by_text("Channel and device do not apply here").is_visible(), path
+        if "dates" in disabled.get(path, ()):
+            assert sidebar.get_by_text("Dates do not apply here").is_visible(), path
+    # The daily conversion chart on the KPI page follows the filter, like the headline.
+    open_page(page, f"{dashboard}/kpis{filtered.query()}", "KPI overview", 2)
+    conversion = chart(page, "Conversion and cart abandonment")
+    line = next(t for t in conversion["traces"] if t["name"] == "Conversion")
+    with published_duckdb(settings) as con:
+        daily = con.execute(
+            "select funnel_date, sum(sessions_reached) filter (where stage = 'purchase') / "
+            "sum(sessions) filter (where stage = 'view') from marts.dm_funnel_events "
+            f"where funnel_date between ? and ?{filtered.segment_sql()} group by 1 order by 1",
+            [filtered.start, filtered.end],
+        ).fetchall()
+    assert [pd.Timestamp(x).date() for x in line["x"]] == [d for d, _ in daily]
+    assert line["y"] == pytest.approx([r for _, r in daily], abs=1e-9)
+    assert page.get_by_text("Orders, revenue and average order value stay shop-wide").is_visible()
+
+
+def drawn_points(trace: dict) -> int:
+    values = trace["x"] if trace["orientation"] == "h" else trace["y"]
+    return sum(v is not None and v == v for v in (values or []))
+
+
+def test_charts_and_headlines_are_readable(dashboard, page, settings):
+    """Labels for people, no legend entry that draws nothing, whole headlines, colour scales and grids that fit
+    their data, a few lines instead of a stacked area of every category, percentages in tables."""
+    for path, title in TITLES.items():
+        open_page(page, f"{dashboard}/{path}", title, EXPECTED[path][1])
+        for c in charts(page):
+            where = f"{path}: {c['title']}"
+            for axis_title in (
+                c["x_title"],
+                c["y_title"],
+                c["legend_title"],
+                (c["color"] or {}).get("title", ""),
+            ):
+                assert not RAW_NAMES.search(axis_title or "x"), (where, axis_title)
+            assert c["x_title"], where
+            for trace in c["traces"]:
+                if trace["showlegend"]:
+                    assert not RAW_NAMES.search(trace["name"]), (where, trace["name"])
+                    needed = 2 if trace["mode"] == "lines" else 1
+                    assert drawn_points(trace) >= needed, (where, trace["name"], "draws nothing")
+            assert len([t for t in c["traces"] if t["showlegend"]]) <= 8, (where, "too many series to read")
+        for value in page.get_by_test_id("stMetricValue").all():
+            fits = value.evaluate("e => Array.from(e.querySelectorAll('*')).concat([e])"
+                                  ".every(x => x.scrollWidth <= x.clientWidth + 1)")  # fmt: skip
+            assert fits, (path, value.inner_text(), "truncated")
+        for grid in page.get_by_test_id("stDataFrame").all():
+            cells = grid.locator("td, [role=gridcell]").all_inner_texts()
+            ratios = [c for c in cells if re.fullmatch(r"0\.\d{3,}", c.strip())]
+            assert not ratios, (path, "raw ratios in a table", ratios[:5])
+
+        if path == "cohorts":
+            heat = chart(page, "Share of the cohort active")
+            z = [v for row in heat["traces"][0]["z"] for v in row if v is not None]
+            z_later = [v for row in heat["traces"][0]["z"] for v in row[1:] if v is not None] or z
+            assert heat["color"]["cmin"] == 0 and heat["color"]["cmax"] == pytest.approx(max(z_later))
+            assert min(z) >= 0
+            lines = chart(page, "Cumulative revenue per user")
+            assert lines["x_dtick"] == 1 and all(
+                float(x).is_integer() for t in lines["traces"] for x in t["x"]
+            )
+        if path == "rfm":
+            heat = chart(page, "recency and frequency")
+            trace = heat["traces"][0]
+            assert [str(x) for x in trace["x"]] == ["1", "2", "3", "4", "5"]
+            assert [str(y) for y in trace["y"]] == ["5", "4", "3", "2", "1"]
+            assert len(trace["z"]) == 5 and all(len(row) == 5 for row in trace["z"])
             with published_duckdb(settings) as con:
-                expected = con.execute(sql).fetchone()[0]
-            assert as_number(shown) == Decimal(str(expected)), (path, label, shown, expected)
-    finally:
-        page.close()
+                assert sum(map(sum, trace["z"])) == one(con, "select count(*) from marts.dm_rfm_segments")[0]
+        if path == "categories":
+            lines = chart(page, "Revenue per day: top")
+            assert len(lines["traces"]) <= 6 and all(t["type"] == "scatter" for t in lines["traces"])
+            assert "Other categories" in [t["name"] for t in lines["traces"]]
 
 
-def test_every_page_from_duckdb_and_a_new_publish_without_restart(marts_dir, browser):
-    settings = Settings.load(env={"ECOM_DATA_DIR": str(marts_dir)})
+def sale_events_in(con, start: dt.date, end: dt.date) -> list[str]:
+    rows = con.execute(
+        "select promotion_name, min(kpi_date) from marts.dm_kpi_daily where promo_period = 'sale' "
+        "and kpi_date between ? and ? group by promotion_name order by 2",
+        [start, end],
+    ).fetchall()
+    return [f"{name.replace('_', ' ').title()} {first.year}" for name, first in rows]
+
+
+def test_periods_drill_down_and_sale_events(dashboard, page, settings):
+    """Headlines carry their change; charts go by day, week or month; a category on its own; each sale event by
+    its name from the marts, on the KPI chart, in the events table and in the funnel comparison."""
+    with published_duckdb(settings) as con:
+        events = sale_events_in(con, OPENING, LAST)
+        weekly = con.execute("select date_trunc('week', kpi_date), sum(revenue) from marts.dm_kpi_daily "
+                             "group by 1 order by 1").fetchall()  # fmt: skip
+    assert len(events) >= 2, events
+
+    open_page(page, f"{dashboard}/kpis", "KPI overview", 2)
+    revenue = chart(page, "Revenue per day")
+    assert [t["name"] for t in revenue["traces"] if t["showlegend"]] == events
+    table_text = page.get_by_test_id("stDataFrame").first.inner_text()
+    for event in events:
+        assert event in table_text or page.get_by_text(event).count(), event
+
+    page.get_by_test_id("stSidebar").get_by_role(
+        "link", name="KPI overview"
+    )  # the page list names every page
+    page.get_by_role("button", name="Week", exact=True).click()
+    wait_charts(page, 2, "Revenue per week")
+    line = chart(page, "Revenue per week")["traces"][0]
+    assert [pd.Timestamp(x).date() for x in line["x"]] == [pd.Timestamp(w).date() for w, _ in weekly]
+    assert line["y"] == pytest.approx([float(r) for _, r in weekly], abs=0.005)
+
+    # A category on its own: its headline is its revenue in the marts.
+    open_page(page, f"{dashboard}/categories", "Category performance", 2)
+    with published_duckdb(settings) as con:
+        category, revenue_of = one(con, "select category, sum(revenue) from marts.dm_category_performance "
+                                        "group by category order by sum(revenue) asc, category limit 1")  # fmt: skip
+    page.get_by_test_id("stSelectbox").filter(has_text="Category").click()
+    page.get_by_role("option", name=category, exact=True).click()
+    wait_charts(page, 1, f"Revenue per day: {category}")
+    assert_shows("category revenue", headlines(page)["Category revenue"][0], float(revenue_of))
+
+    # The funnel around each sale event, picked by name.
+    open_page(page, f"{dashboard}/funnel", "Funnel", 2)
+    page.get_by_test_id("stSelectbox").filter(has_text="Sale event").click()
+    offered = page.get_by_role("option").all_inner_texts()
+    assert [o.strip() for o in offered] == events
+    page.get_by_role("option", name=events[0], exact=True).click()
+    wait_charts(page, 2, f"Step conversion: {events[0]}")
+    bars = chart(page, f"Step conversion: {events[0]}")
+    sale = next(t for t in bars["traces"] if t["name"] == "Sale days")
+    name = events[0].rsplit(" ", 1)[0].lower().replace(" ", "_")
+    with published_duckdb(settings) as con:
+        expected = con.execute(
+            "select f.stage, sum(f.sessions_reached) / sum(f.previous_stage_sessions) from marts.dm_funnel_events f "
+            "join marts.dm_kpi_daily k on k.kpi_date = f.funnel_date where k.promotion_name = ? "
+            "and k.promo_period = 'sale' group by f.stage, f.stage_number order by f.stage_number",
+            [name],
+        ).fetchall()
+    assert list(sale["x"]) == [s for s, _ in expected]
+    assert sale["y"] == pytest.approx([r for _, r in expected], abs=1e-9)
+
+
+def test_deep_links_and_csv_export(dashboard, page, settings, filtered):
+    """Every page answers at its own address, with the filters in the link; a chart's CSV holds its numbers."""
+    for path, title in TITLES.items():
+        page.goto(f"{dashboard}/{path}")
+        page.get_by_role("heading", name=title, exact=True).wait_for(timeout=180_000)
+        assert page.get_by_text("Page not found").count() == 0, path
+    # A link carries the filters, and changing a filter updates the address.
+    open_page(page, f"{dashboard}/funnel{filtered.query()}", "Funnel", 2)
+    chips = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Channel")
+    assert filtered.channel.replace("_", " ").capitalize() in chips.inner_text()
+    page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Device").locator(
+        '[role="button"][aria-label*="Remove"], [data-testid="stMultiSelectDeleteButton"], span[role="presentation"]'
+    ).first.click()
+    page.wait_for_function("() => !location.search.includes('device=')", timeout=30_000)
+    assert f"channel={filtered.channel}" in page.url
+
+    # The CSV under the daily revenue chart is what the chart draws.
+    open_page(page, f"{dashboard}/kpis", "KPI overview", 2)
+    line = next(t for t in chart(page, "Revenue per day")["traces"] if t["name"] == "Revenue")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").first.click()
+    exported = pd.read_csv(download.value.path())
+    assert list(exported.columns[:3]) == ["Period", "Revenue ($)", "Orders"]
+    assert [pd.Timestamp(x).date() for x in exported["Period"]] == [pd.Timestamp(x).date() for x in line["x"]]
+    assert exported["Revenue ($)"].tolist() == pytest.approx(line["y"], abs=0.005)
+
+
+def test_a_new_publish_shows_without_restart(marts_dir, browser, settings):
     proc, url = start_dashboard({"ECOM_DATA_DIR": str(marts_dir)})
+    page = browser.new_page()
     try:
-        check_every_page(browser, url, settings)
-        # Publish again under a new build id while the dashboard runs: the next page load shows it.
+        open_page(page, f"{url}/kpis", "KPI overview", 2)
         state = read_json(settings.warehouse_dir / BUILD_STATE)
         write_json_atomic(settings.warehouse_dir / BUILD_STATE, {**state, "build_id": "republished-build"})
         ecom("publish", data_dir=marts_dir)
-        page = browser.new_page()
-        try:
-            open_page(page, f"{url}/kpis", "Orders", PAGES["kpis"][2])
-            page.get_by_text("Build republished-build").wait_for(timeout=30_000)
-        finally:
-            page.close()
+        open_page(page, f"{url}/kpis", "KPI overview", 2)
+        page.get_by_text("Build republished-build").wait_for(timeout=30_000)
     finally:
+        page.close()
         proc.kill()
         proc.wait()
 
 
-def test_every_page_from_postgres(marts_dir, browser, bi_server):
-    settings = bi_server.settings_for(marts_dir)
+def test_every_headline_from_postgres(marts_dir, browser, bi_server, settings):
     ecom("serve", data_dir=marts_dir, env=bi_server.env_for(marts_dir))
     proc, url = start_dashboard({"ECOM_DATA_DIR": str(marts_dir), "ECOM_DASHBOARD_DSN": bi_server.reader_url})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        check_every_page(browser, url, settings)
-        page = browser.new_page()
-        try:
-            open_page(page, f"{url}/funnel", "Sessions", PAGES["funnel"][2])
-            assert page.get_by_text("PostgreSQL").count() >= 1
-        finally:
-            page.close()
+        check_every_page(page, url, settings, View(OPENING, LAST))
+        assert page.get_by_text("PostgreSQL").count() >= 1
     finally:
+        page.close()
         proc.kill()
         proc.wait()

@@ -21,6 +21,7 @@ traffic_by_day as (
     select
         session_date as kpi_date,
         max(promo_period) as promo_period,
+        max(promotion_name) as promotion_name,
         count(*) as sessions,
         count(distinct user_id) as active_users,
         count(*) filter (where reached_cart) as cart_sessions,
@@ -51,6 +52,7 @@ final as (
     select
         traffic_by_day.kpi_date,
         traffic_by_day.promo_period,
+        traffic_by_day.promotion_name,
         traffic_by_day.sessions,
         traffic_by_day.active_users,
         coalesce(signups_by_day.new_users, 0) as new_users,

@@ -1,0 +1,197 @@
+"""Dashboard benchmark: how long each page takes to be ready in a real browser (headless Chromium).
+
+    .venv/bin/python bench/dashboard.py                          # a tiny shop over two sale events, in a temp dir
+    .venv/bin/python bench/dashboard.py --data-dir DIR           # reuse a published run
+    .venv/bin/python bench/dashboard.py --shots /tmp/shots-dashboard   # also save a screenshot of each page
+
+Starts `streamlit run dashboard/app.py` on a free port and, for every page, measures from navigation until the
+page's title, headlines and every chart have rendered: the first load after the server starts (cold: the
+queries run), then `--repeats` loads in new browser sessions (warm: the server's per-build cache answers), then
+the first load with a new filter in the link (channel + device + the last 14 days: its queries run), then an
+in-page change (the "Show by: Week" switch on the KPI page). The load average is printed: other work on the
+machine inflates the numbers. Goal: every page under 2 s warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+BIN = Path(sys.executable).parent
+OPENING, LAST = dt.date(2025, 11, 4), dt.date(2025, 12, 2)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = {  # url path -> (title, charts)
+    "kpis": ("KPI overview", 2),
+    "categories": ("Category performance", 2),
+    "cohorts": ("Cohort retention", 2),
+    "funnel": ("Funnel", 2),
+    "traffic": ("Traffic", 2),
+    "rfm": ("RFM segments", 3),
+}
+READY_JS = """([n, part]) => {
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  const done = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(e => e.data && e.data.length > 0 && e.querySelector('svg.main-svg'));
+  return done.length >= n && (!part || done.some(e => ((e._fullLayout.title || {}).text || '').includes(part)));
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_dashboard(env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "streamlit"), "run", str(REPO / "dashboard" / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the dashboard did not come up within 90 s")
+
+
+def load(browser, url: str, title: str, charts: int, shot: Path | None = None) -> float:
+    """Seconds from navigation (in a new browser session) until the page is ready."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        started = time.perf_counter()
+        page.goto(url)
+        page.get_by_role("heading", name=title, exact=True).wait_for(timeout=120_000)
+        page.wait_for_function(READY_JS, arg=[charts, ""], timeout=120_000)
+        seconds = time.perf_counter() - started
+        if shot is not None:
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(shot), full_page=True)
+        return seconds
+    finally:
+        page.close()
+
+
+def switch_to_week(browser, url: str) -> float:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{url}/kpis")
+        page.wait_for_function(READY_JS, arg=[2, "Revenue per day"], timeout=120_000)
+        started = time.perf_counter()
+        page.get_by_text("Week", exact=True).first.click()
+        page.wait_for_function(READY_JS, arg=[2, "Revenue per week"], timeout=120_000)
+        return time.perf_counter() - started
+    finally:
+        page.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, help="a data dir with a published run to reuse")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--shots", type=Path, help="save a full-page screenshot of each page here")
+    args = parser.parse_args()
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("bench/dashboard.py: Chromium is not installed (apt-get install chromium)", file=sys.stderr)
+        return 2
+    owned = args.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="ecom-bench-dashboard-")) if owned else args.data_dir.resolve()
+    env = {**os.environ, "ECOM_DATA_DIR": str(data_dir)}
+    try:
+        if owned:
+            print(f"generating, building and publishing a tiny shop {OPENING} .. {LAST} ...", flush=True)
+            subprocess.run(
+                [str(BIN / "ecom"), "run", "--scale", "tiny", "--start", str(OPENING), "--end", str(LAST)],
+                env={**env, "ECOM_OPENING_DATE": str(OPENING)}, check=True, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        if args.shots:
+            args.shots.mkdir(parents=True, exist_ok=True)
+        return bench(env, chromium, args)
+    finally:
+        if owned:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def bench(env: dict, chromium: str, args) -> int:
+    from playwright.sync_api import sync_playwright
+
+    from dashboard.data import date_bounds, segments
+    from pipeline.settings import Settings
+
+    settings = Settings.load(env={k: v for k, v in env.items() if k.startswith("ECOM_")})
+    first, last = date_bounds(settings)
+    channels, devices = segments(settings)
+    link = "?" + urllib.parse.urlencode({"start": max(first, last - dt.timedelta(days=13)).isoformat(),
+                                         "end": last.isoformat(), "channel": channels[0], "device": devices[0]})  # fmt: skip
+    proc, url = start_dashboard(env)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                for path, (title, charts) in PAGES.items():
+                    cold = load(browser, f"{url}/{path}", title, charts)
+                    warm = [load(browser, f"{url}/{path}", title, charts) for _ in range(args.repeats)]
+                    shot = args.shots / f"{path}.png" if args.shots else None
+                    load(browser, f"{url}/{path}", title, charts, shot)
+                    filtered = load(browser, f"{url}/{path}{link}", title, charts)
+                    if args.shots:
+                        load(
+                            browser, f"{url}/{path}{link}", title, charts, args.shots / f"{path}-filtered.png"
+                        )
+                    rows.append((path, cold, statistics.median(warm), max(warm), filtered))
+                week = [switch_to_week(browser, url) for _ in range(args.repeats)]
+            finally:
+                browser.close()
+    finally:
+        proc.kill()
+        proc.wait()
+
+    print()
+    print(f"data: {env['ECOM_DATA_DIR']} ({first} .. {last}); filter link: {link}")
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"seconds until title, headlines and every chart have rendered; warm = {args.repeats} new sessions")
+    print()
+    print("| page | first load (cold) | warm p50 | warm max | new filter (link) |")
+    print("|---|---|---|---|---|")
+    for path, cold, warm_p50, warm_max, filtered in rows:
+        print(f"| /{path} | {cold:.2f} | {warm_p50:.2f} | {warm_max:.2f} | {filtered:.2f} |")
+    print(f"| KPI page: Show by Week (in page) | | {statistics.median(week):.2f} | {max(week):.2f} | |")
+    slowest = max(r[3] for r in rows)
+    print()
+    print(f"slowest warm load: {slowest:.2f} s ({'under' if slowest < 2 else 'OVER'} the 2 s goal)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""How the dashboard writes numbers and draws: compact headline formats, changes against the previous period,
+and a chart helper that labels axes for people and offers what the chart shows as CSV."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+SALE_COLORS = ["#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+# Column names as a person reads them, for axes, legends, tables and exported files.
+LABELS = {
+    "day": "Day",
+    "period": "Period",
+    "revenue": "Revenue ($)",
+    "net_revenue": "Net revenue ($)",
+    "orders": "Orders",
+    "sessions": "Sessions",
+    "purchasing_sessions": "Purchasing sessions",
+    "cart_sessions": "Sessions with a cart",
+    "new_users": "New users",
+    "units": "Units sold",
+    "conversion_rate": "Conversion",
+    "cart_abandonment_rate": "Cart abandonment",
+    "average_order_value": "Average order value ($)",
+    "category": "Category",
+    "department": "Department",
+    "product_views": "Product views",
+    "purchases": "Purchases",
+    "returned_units": "Returned units",
+    "view_to_purchase_rate": "View to purchase",
+    "return_rate": "Return rate",
+    "revenue_share": "Share of revenue",
+    "cohort": "Cohort",
+    "cohort_month": "Cohort month",
+    "period_number": "Months since the cohort month",
+    "cohort_users": "Users in the cohort",
+    "active_users": "Active users",
+    "retention_rate": "Retention",
+    "cumulative_revenue_per_user": "Cumulative revenue per user ($)",
+    "stage": "Stage",
+    "sessions_reached": "Sessions reaching the stage",
+    "step_conversion_rate": "Step conversion",
+    "window": "Window",
+    "channel": "Channel",
+    "weekday_name": "Weekday",
+    "hour": "Hour (UTC)",
+    "average_sessions_per_day": "Sessions per day",
+    "segment_name": "Segment",
+    "customers": "Customers",
+    "customer_share": "Share of customers",
+    "average_recency_days": "Days since last order (average)",
+    "average_frequency": "Orders per customer (average)",
+    "recency_score": "Recency score",
+    "frequency_score": "Frequency score",
+    "event": "Sale event",
+}
+
+
+def money(value: float) -> str:
+    """$1,234.56 up to ten thousand, then $12.3K and $5.50M: a headline never needs truncating."""
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.2f}M"
+    if abs(value) >= 1e4:
+        return f"${value / 1e3:,.1f}K"
+    return f"${value:,.2f}"
+
+
+def count(value: float) -> str:
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    if abs(value) >= 1e5:
+        return f"{value / 1e3:,.1f}K"
+    return f"{value:,.0f}"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.2%}"
+
+
+def change(current: float | None, previous: float | None, rate: bool = False) -> str | None:
+    """The change against the previous period: relative for amounts, in percentage points for rates; None when
+    there is nothing to compare with."""
+    if current is None or previous is None or pd.isna(current) or pd.isna(previous):
+        return None
+    if rate:
+        return f"{(current - previous) * 100:+.2f} pp"
+    if previous == 0:
+        return None
+    return f"{current / previous - 1:+.1%}"
+
+
+def headline(column, label: str, value: str, delta: str | None, previous: tuple[str, str]) -> None:
+    """A headline with its change against the previous period; `previous` is (short name, full dates)."""
+    short, full = previous
+    column.metric(
+        label,
+        value,
+        delta=delta if delta is not None else "no earlier data",
+        delta_color="normal" if delta is not None else "off",
+        delta_arrow="auto" if delta is not None else "off",
+        delta_description=f"vs {short}" if delta is not None else None,
+        help=f"Change against {full}" if delta is not None else f"The data does not hold all of {full}",
+    )
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def show(fig: go.Figure, table: pd.DataFrame, title: str) -> None:
+    """Draw `fig` titled `title` and, under it, a CSV download of `table`: the rows the chart draws, with the
+    column names the chart shows."""
+    fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    slug = _slug(title)
+    st.plotly_chart(fig, width="stretch", key=f"chart-{slug}")
+    exported = table.rename(columns=LABELS)
+    st.download_button(
+        "Download CSV",
+        exported.to_csv(index=False).encode(),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        key=f"csv-{slug}",
+        on_click="ignore",
+        help=f"The data of “{title}”",
+    )
+
+
+def table(df: pd.DataFrame, money_columns=(), percent_columns=(), count_columns=()) -> None:
+    """A table with human headers, money as dollars and ratios as percentages."""
+    shown = df.copy()
+    for column in percent_columns:
+        shown[column] = shown[column] * 100
+    config = {c: st.column_config.NumberColumn(LABELS.get(c, c), format="dollar") for c in money_columns}
+    config |= {c: st.column_config.NumberColumn(LABELS.get(c, c), format="%.2f%%") for c in percent_columns}
+    config |= {c: st.column_config.NumberColumn(LABELS.get(c, c), format="localized") for c in count_columns}
+    config |= {c: LABELS[c] for c in df.columns if c in LABELS and c not in config}
+    st.dataframe(shown, hide_index=True, column_config=config, width="stretch")
