@@ -177,22 +177,25 @@ def money_sum(values: pd.Series) -> Decimal:
     return sum(values, Decimal("0.00"))
 
 
-def promo_calendar(promotions: pd.DataFrame, window_days: int) -> dict[dt.date, str]:
-    """day -> sale / pre_sale / post_sale for every day within `window_days` of a sale; a day claimed by two
-    windows takes the sale, then the pre-sale, then the earlier sale's post-sale."""
-    claims: dict[dt.date, tuple[int, dt.date, str]] = {}
-    for promo in promotions.itertuples():
+def promo_calendar(
+    promotions: pd.DataFrame, window_days: int, market: str = "us"
+) -> dict[dt.date, tuple[str, str]]:
+    """day -> (sale / pre_sale / post_sale, the sale event's name) for every day within `window_days` of a sale
+    of `market`; a day claimed by two windows takes the sale, then the pre-sale, then the earlier sale's
+    post-sale."""
+    claims: dict[dt.date, tuple[int, dt.date, str, str]] = {}
+    for promo in promotions[promotions["market"] == market].itertuples():
         start, end = dt.date.fromisoformat(str(promo.start_date)), dt.date.fromisoformat(str(promo.end_date))
         day = start - dt.timedelta(days=window_days)
         while day <= end + dt.timedelta(days=window_days):
             period, priority = (
                 ("sale", 1) if start <= day <= end else ("pre_sale", 2) if day < start else ("post_sale", 3)
             )
-            claim = (priority, start, period)
+            claim = (priority, start, period, promo.promotion_name)
             if day not in claims or claim < claims[day]:
                 claims[day] = claim
             day += dt.timedelta(days=1)
-    return {day: claim[2] for day, claim in claims.items()}
+    return {day: (claim[2], claim[3]) for day, claim in claims.items()}
 
 
 def sessions_of(events: pd.DataFrame) -> pd.DataFrame:
@@ -217,7 +220,8 @@ def sessions_of(events: pd.DataFrame) -> pd.DataFrame:
 
 def with_promo(frame: pd.DataFrame, day_column: str, calendar: dict[dt.date, str]) -> pd.DataFrame:
     frame = frame.copy()
-    frame["promo_period"] = frame[day_column].map(lambda day: calendar.get(day, "regular"))
+    frame["promo_period"] = frame[day_column].map(lambda day: calendar.get(day, ("regular", None))[0])
+    frame["promotion_name"] = frame[day_column].map(lambda day: calendar.get(day, ("regular", None))[1])
     frame["is_sale_day"] = frame["promo_period"] == "sale"
     return frame
 

@@ -31,7 +31,7 @@ RATIO_RTOL = 1e-9
 COMPARED = {
     "dm_kpi_daily": (
         ["kpi_date"],
-        ["promo_period", "sessions", "active_users", "new_users", "orders", "revenue", "average_order_value",
+        ["promo_period", "promotion_name", "sessions", "active_users", "new_users", "orders", "revenue", "average_order_value",
          "conversion_rate", "cart_abandonment_rate", "is_sale_day"],
     ),
     "dm_funnel_events": (
