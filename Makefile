@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint unit bench clean clean-data manifest airflow docs
+.PHONY: help install install-spark demo test lint unit bench clean clean-data manifest airflow docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 	@echo "==> $(VENV) is ready: $$($(BIN)/ecom --version)"
+
+SPARK_STAMP := $(VENV)/.installed-spark
+
+install-spark: $(SPARK_STAMP) ## add Apache Spark (pyspark + dbt-spark, ~0.5 GB) to .venv: `ecom build --engine spark`
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	@echo "==> adding Spark to $(VENV) from requirements-spark.lock"
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock -c requirements.lock
+	@touch $@
+	@$(BIN)/python -c "from pipeline.spark import spark_missing as m; print('==> ' + (m() or 'Spark is ready'))"
 
 demo: install ## generate, build, test and publish the demo window, then print a summary
 	$(BIN)/ecom run

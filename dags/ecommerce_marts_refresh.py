@@ -41,7 +41,7 @@ from cosmos.constants import (
 
 from pipeline.assets import LAKE_ASSETS, MARTS_ASSET
 from pipeline.dbt import dbt_executable
-from pipeline.settings import DBT_PROJECT_DIR
+from pipeline.settings import DBT_PROJECT_DIR, ENGINES, Settings
 from pipeline.tasks import (
     log_node_failures,
     node_result_from_build,
@@ -163,6 +163,11 @@ def watch_the_build(group: DbtTaskGroup) -> None:
             type="string",
             description="dbt selector, e.g. 'dm_kpi_daily+' or 'tag:daily'. Empty: the whole project.",
         ),
+        "engine": Param(
+            Settings.load().engine,
+            enum=list(ENGINES),
+            description="Engine of the build: duckdb, or spark (needs `make install-spark` and Java 17).",
+        ),
     },
 )
 def ecommerce_marts_refresh():
@@ -170,13 +175,15 @@ def ecommerce_marts_refresh():
     def start_build(params=None) -> dict:
         from pipeline.tasks import start_build as start
 
-        return start(full_refresh=bool(params["full_refresh"]), select=params["select"])
+        return start(
+            full_refresh=bool(params["full_refresh"]), select=params["select"], engine=params.get("engine")
+        )
 
     @task(trigger_rule="none_failed", execution_timeout=pendulum.duration(minutes=2))
     def mark_passed(build: dict) -> dict:
         from pipeline.tasks import finish_build
 
-        return finish_build(build["build_id"], passed=True)
+        return finish_build(build["build_id"], passed=True, engine=build.get("engine"))
 
     @task(trigger_rule="one_failed", execution_timeout=pendulum.duration(minutes=2))
     def mark_failed(build: dict) -> dict:

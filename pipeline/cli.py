@@ -72,6 +72,9 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
 def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     p.add_argument("--select", help="dbt node selection, e.g. 'dm_kpi_daily+' (default: everything)")
+    p.add_argument(
+        "--engine", choices=["duckdb", "spark"], help="dbt target (env ECOM_ENGINE, default duckdb)"
+    )
 
 
 def build_parser() -> Parser:
@@ -122,6 +125,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         start=getattr(args, "start", None),
         end=getattr(args, "end", None),
         inject=getattr(args, "inject", None),
+        engine=getattr(args, "engine", None),
     )
 
 

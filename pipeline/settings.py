@@ -16,6 +16,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEMO_START = DEFAULT_OPENING_DATE
 DEMO_END = dt.date(2025, 12, 31)
 ENV_PREFIX = "ECOM_"
+ENGINES = ("duckdb", "spark")  # dbt targets of dbt_project/profiles.yml that `ecom build` can run
 
 
 def parse_date(value: str, name: str) -> dt.date:
@@ -49,6 +50,7 @@ class Settings:
     workers: int = field(default=1, metadata={"env": "WORKERS"})
     threads: int = field(default=2, metadata={"env": "DBT_THREADS"})
     inject: tuple[str, ...] = field(default=(), metadata={"env": "INJECT"})
+    engine: str = field(default="duckdb", metadata={"env": "ENGINE"})
     # Serving: the local PostgreSQL cluster's port, or a DSN of an existing server to publish to instead.
     bi_port: int = field(default=54329, metadata={"env": "BI_PORT"})
     bi_dsn: str = field(default="", repr=False, metadata={"env": "BI_DSN"})
@@ -78,6 +80,8 @@ class Settings:
             raise ConfigError(f"unknown scale {self.scale!r}: choose one of {', '.join(SCALES)}")
         if self.end < self.start:
             raise ConfigError(f"end date {self.end} is before start date {self.start}")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
         if self.workers < 1:
             raise ConfigError(f"workers must be at least 1, got {self.workers}")
         self.generator_config()  # validates seed, locale and fault kinds
@@ -108,6 +112,11 @@ class Settings:
         return self.warehouse_dir / "ecommerce.duckdb"
 
     @property
+    def spark_dir(self) -> Path:
+        """Spark's warehouse, metastore and mart export (engine `spark`, see pipeline/spark.py)."""
+        return self.data_dir / "spark"
+
+    @property
     def bi_cluster_dir(self) -> Path:
         return self.data_dir / "postgres"
 
@@ -136,6 +145,9 @@ class Settings:
             "ECOM_OPENING_DATE": self.opening_date.isoformat(),
             "ECOM_DBT_THREADS": str(self.threads),
             "ECOM_REBUILD_FROM": self._rebuild_from(),
+            "ECOM_DBT_TARGET": self.engine,
+            "ECOM_SPARK_DIR": str(self.spark_dir),
+            "ECOM_SPARK_EXPORT_DIR": str(self.spark_dir / "export"),
         }
 
     def _rebuild_from(self) -> str:

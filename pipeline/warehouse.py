@@ -60,6 +60,10 @@ class BuildResult:
 
 def build(settings: Settings, full_refresh: bool = False, select: str | None = None) -> BuildResult:
     """`dbt build` (models, unit tests, data tests) into build.duckdb, recording the outcome in build.json."""
+    if settings.engine == "spark":  # dbt on Spark; its marts are then loaded into build.duckdb
+        from pipeline.spark import build_on_spark, check_spark
+
+        check_spark()  # one line naming what is missing (pyspark, Java), before anything is written
     started = time.perf_counter()
     # Marked running first: a build killed half-way is never mistaken for a passing one.
     build_id = mark_build_running(settings, full_refresh=full_refresh, select=select, runner="ecom")
@@ -68,7 +72,8 @@ def build(settings: Settings, full_refresh: bool = False, select: str | None = N
         extra.append("--full-refresh")
     if select:
         extra += ["--select", select]
-    outcome = run_dbt(settings, "build", *extra)
+    spark = settings.engine == "spark"
+    outcome = build_on_spark(settings, *extra) if spark else run_dbt(settings, "build", *extra)
     failures = [f.__dict__ for f in outcome.failures] + ([{"error": outcome.error}] if outcome.error else [])
     mark_build_finished(settings, build_id, outcome.success, failures, counts=outcome.counts)
     return BuildResult(build_id, outcome, time.perf_counter() - started)

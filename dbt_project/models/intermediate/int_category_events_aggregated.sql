@@ -3,7 +3,7 @@
     config(
         materialized='incremental',
         unique_key='activity_date',
-        incremental_strategy='delete+insert',
+        partition_by=day_partition('activity_date'),
         on_schema_change='fail',
     )
 }}

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='session_id',
-        incremental_strategy='delete+insert',
+        partition_by=day_partition('partition_date'),
         on_schema_change='fail',
     )
 }}
@@ -74,7 +74,7 @@ with_stage as (
         end as furthest_stage,
         cast(started_at as date) as session_date,
         cast(extract(hour from started_at) as integer) as session_hour,
-        cast(extract(isodow from started_at) as integer) as session_weekday,
+        cast({{ iso_weekday('started_at') }} as integer) as session_weekday,
         {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_seconds
     from sessions
 ),

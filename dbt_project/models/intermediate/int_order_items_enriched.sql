@@ -4,7 +4,7 @@
     config(
         materialized='incremental',
         unique_key='order_item_id',
-        incremental_strategy='delete+insert',
+        partition_by=day_partition('partition_date'),
         on_schema_change='fail',
     )
 }}

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='funnel_date',
-        incremental_strategy='delete+insert',
+        partition_by=day_partition('funnel_date'),
         on_schema_change='fail',
     )
 }}

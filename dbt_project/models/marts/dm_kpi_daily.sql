@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='kpi_date',
-        incremental_strategy='delete+insert',
+        partition_by=day_partition('kpi_date'),
         on_schema_change='fail',
     )
 }}
