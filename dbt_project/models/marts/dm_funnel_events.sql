@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='funnel_date',
-        partition_by=day_partition('funnel_date'),
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='funnel_date', partition_by=day_partition('funnel_date')) }}
 
 with
 

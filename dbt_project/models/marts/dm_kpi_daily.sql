@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='kpi_date',
-        partition_by=day_partition('kpi_date'),
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='kpi_date', partition_by=day_partition('kpi_date')) }}
 
 with
 
