@@ -20,7 +20,9 @@ failing node, and the logs of the build task and of the failing node's task name
 that broke it. Clearing a node task does not re-run dbt: re-run the DAG.
 
 Params: `full_refresh` rebuilds incremental models from scratch; `select` is a dbt selector
-(e.g. `dm_kpi_daily+`, `tag:daily`): nodes outside it skip themselves.
+(e.g. `dm_kpi_daily+`, `tag:daily`): nodes outside it skip themselves; `engine` builds on DuckDB (default) or on
+Apache Spark (the `spark` dbt target; its marts are loaded into the build file by **mark_passed**, so the same
+gate publishes them).
 """
 
 from __future__ import annotations
