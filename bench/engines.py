@@ -93,18 +93,20 @@ def main() -> None:
         source = work / "source"
         log(f"generating {args.scale} {opening}..{last}")
         ecom(source, env, "generate", "--start", str(opening), "--end", str(last), "--workers", "2")
-        rows: dict[str, dict[str, float]] = {}
+        rows: dict[str, dict[str, float]] = {engine: {} for engine in engines}
+        # Step by step, both engines at each step, so that the two builds of a step can be compared (--keep).
         for engine in engines:
-            data_dir = work / engine
-            shutil.rmtree(data_dir, ignore_errors=True)
-            link_days(source, data_dir, opening, first_end)
+            shutil.rmtree(work / engine, ignore_errors=True)
+            link_days(source, work / engine, opening, first_end)
             log(f"{engine}: full build of {args.days} days")
-            full = ecom(data_dir, env, "build", "--engine", engine, "--full-refresh")
-            publish = ecom(data_dir, env, "publish")
-            link_days(source, data_dir, first_end + dt.timedelta(days=1), last)
+            rows[engine]["full build"] = ecom(
+                work / engine, env, "build", "--engine", engine, "--full-refresh"
+            )
+            rows[engine]["publish"] = ecom(work / engine, env, "publish")
+        for engine in engines:
+            link_days(source, work / engine, first_end + dt.timedelta(days=1), last)
             log(f"{engine}: incremental build of {args.new_days} new day(s)")
-            incremental = ecom(data_dir, env, "build", "--engine", engine)
-            rows[engine] = {"full build": full, "incremental": incremental, "publish": publish}
+            rows[engine]["incremental"] = ecom(work / engine, env, "build", "--engine", engine)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
