@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint unit bench clean clean-data manifest airflow docs test-fast system-deps
+.PHONY: help install install-spark demo test lint unit bench clean clean-data manifest airflow docs test-fast \
+	system-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +22,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 	@echo "==> $(VENV) is ready: $$($(BIN)/ecom --version)"
+
+SPARK_STAMP := $(VENV)/.installed-spark
+
+install-spark: $(SPARK_STAMP) ## add Apache Spark (pyspark + dbt-spark, ~0.5 GB) to .venv: `ecom build --engine spark`
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	@echo "==> adding Spark to $(VENV) from requirements-spark.lock"
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock -c requirements.lock
+	@touch $@
+	@$(BIN)/python -c "from pipeline.spark import spark_missing as m; print('==> ' + (m() or 'Spark is ready'))"
 
 demo: install ## generate, build, test and publish the demo window, then print a summary
 	@$(BIN)/ecom run
@@ -41,7 +52,7 @@ test-fast: install manifest ## the unit-level tests only: no servers, browsers o
 
 # Debian packages of the browser, PostgreSQL and compose tests. `make test` never installs them itself (that
 # needs root and changes the machine): without them those tests are skipped, each kind with one line.
-SYSTEM_PACKAGES := chromium postgresql docker-compose
+SYSTEM_PACKAGES := chromium postgresql docker-compose openjdk-17-jre-headless
 
 system-deps: ## install the Debian packages the browser, PostgreSQL and compose tests need (root + apt-get)
 	@missing=""; \
@@ -50,6 +61,7 @@ system-deps: ## install the Debian packages the browser, PostgreSQL and compose 
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
 		|| missing="$$missing postgresql"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
 	if [ -z "$$missing" ]; then echo "==> system packages present: $(SYSTEM_PACKAGES)"; exit 0; fi; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
 		echo "make system-deps: needs root and apt-get; run: sudo apt-get install$$missing" >&2; exit 1; fi; \

@@ -21,7 +21,9 @@ When a dbt test fails nothing is published and the previous marts stay in place.
 re-run dbt: trigger the DAG again (after fixing the day, e.g. re-running its generation).
 
 Params (the form submits with its defaults: a full build, tests included): `full_refresh` rebuilds incremental
-models from scratch; `select` is a dbt selector (e.g. `dm_kpi_daily+`, `tag:daily`), empty for the whole project.
+models from scratch; `select` is a dbt selector (e.g. `dm_kpi_daily+`, `tag:daily`), empty for the whole project;
+`engine` builds on DuckDB (default) or on Apache Spark (the `spark` dbt target; its marts are loaded into the
+build file by **mark_passed**, so the same gate publishes them).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from airflow.sdk import Param, TaskGroup, dag, task
 from pipeline.assets import LAKE_ASSETS, MARTS_ASSET
 from pipeline.dbt_nodes import LAYERS, load_manifest, task_nodes
 from pipeline.node_tasks import BUILD_TASK_ID, DbtNodeResult
-from pipeline.settings import DBT_PROJECT_DIR
+from pipeline.settings import DBT_PROJECT_DIR, ENGINES, Settings
 
 DUCKDB_POOL = "ecommerce_duckdb"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -68,6 +70,11 @@ if not MANIFEST.exists():
             description="dbt selector, e.g. 'dm_kpi_daily+' or 'tag:daily'. Empty: the whole project, "
             "source tests included.",
         ),
+        "engine": Param(
+            Settings.load().engine,
+            enum=list(ENGINES),
+            description="Engine of the build: duckdb, or spark (needs `make install-spark` and Java 17).",
+        ),
     },
 )
 def ecommerce_marts_refresh():
@@ -75,7 +82,11 @@ def ecommerce_marts_refresh():
     def start_build(params=None) -> dict:
         from pipeline.tasks import start_build as start
 
-        return start(full_refresh=bool(params["full_refresh"]), select=params.get("select"))
+        return start(
+            full_refresh=bool(params["full_refresh"]),
+            select=params.get("select"),
+            engine=params.get("engine"),
+        )
 
     # A failing data test is a fact about the data: retrying cannot fix it, re-running the DAG can.
     @task(task_id=BUILD_TASK_ID, pool=DUCKDB_POOL, retries=0)
@@ -88,7 +99,7 @@ def ecommerce_marts_refresh():
     def mark_passed(build: dict, result: dict) -> dict:
         from pipeline.tasks import finish_build
 
-        return finish_build(build["build_id"], passed=True, result=result)
+        return finish_build(build["build_id"], passed=True, result=result, engine=build.get("engine"))
 
     @task(trigger_rule="one_failed", execution_timeout=pendulum.duration(minutes=2))
     def mark_failed(build: dict) -> dict:

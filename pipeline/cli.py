@@ -89,6 +89,9 @@ def _add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     p.add_argument("--select", help="dbt node selection, e.g. 'dm_kpi_daily+' (default: everything)")
     p.add_argument(
+        "--engine", choices=["duckdb", "spark"], help="dbt target (env ECOM_ENGINE, default duckdb)"
+    )
+    p.add_argument(
         "--no-wait",
         action="store_true",
         help="refuse at once when another build is running, instead of waiting for it",
@@ -147,6 +150,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         start=getattr(args, "start", None),
         end=getattr(args, "end", None),
         inject=getattr(args, "inject", None),
+        engine=getattr(args, "engine", None),
     )
     if settings.data_dir.exists() and not settings.data_dir.is_dir():
         raise BadInput(

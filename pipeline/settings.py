@@ -34,6 +34,7 @@ DEMO_START = DEFAULT_OPENING_DATE
 DEMO_END = dt.date(2025, 12, 31)
 ENV_PREFIX = "ECOM_"
 PORT_RANGE = (1024, 65535)
+ENGINES = ("duckdb", "spark")  # dbt targets of dbt_project/profiles.yml that `ecom build` can run
 
 
 class SettingsError(BadInput):
@@ -124,6 +125,7 @@ class Settings(BaseSettings):
     workers: int = 1
     dbt_threads: int = 2
     inject: Annotated[tuple[str, ...], NoDecode] = ()
+    engine: str = "duckdb"  # the dbt target `ecom build` runs: duckdb or spark
     # Serving: the local PostgreSQL cluster's port, or a DSN of an existing server to publish to instead.
     bi_port: int = 54329
     bi_dsn: str = Field("", repr=False)
@@ -207,6 +209,8 @@ class Settings(BaseSettings):
     def _consistent(self) -> Settings:
         if self.end < self.start:
             raise SettingsError(f"end date {self.end} is before start date {self.start}")
+        if self.engine not in ENGINES:
+            raise SettingsError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
         self.generator_config()  # validates the locale and the fault kinds against the generator
         return self
 
@@ -253,6 +257,11 @@ class Settings(BaseSettings):
         return self.warehouse_dir / "build.lock"
 
     @property
+    def spark_dir(self) -> Path:
+        """Spark's warehouse, metastore and mart export (engine `spark`, see pipeline/spark.py)."""
+        return self.data_dir / "spark"
+
+    @property
     def bi_cluster_dir(self) -> Path:
         return self.data_dir / "postgres"
 
@@ -287,6 +296,9 @@ class Settings(BaseSettings):
             "ECOM_MARKET": self._lake_market(),
             "ECOM_DBT_THREADS": str(self.dbt_threads),
             "ECOM_REBUILD_FROM": self._rebuild_from(),
+            "ECOM_DBT_TARGET": self.engine,
+            "ECOM_SPARK_DIR": str(self.spark_dir),
+            "ECOM_SPARK_EXPORT_DIR": str(self.spark_dir / "export"),
         }
 
     def _lake_market(self) -> str:

@@ -80,13 +80,23 @@ def publish_bi() -> dict:
 # --- The refresh DAG's build: one `dbt build`, reported per model (pipeline/dbt_nodes.py) --------------------
 
 
-def start_build(full_refresh: bool = False, select: str | None = "") -> dict:
+def start_build(full_refresh: bool = False, select: str | None = "", engine: str | None = None) -> dict:
     """Mark a build running (build.json): a build whose tasks die half-way is never published."""
     from pipeline.warehouse import mark_build_running
 
+    settings = Settings.load(engine=engine or None)
+    if settings.engine == "spark":  # fail here, in one line, rather than inside the dbt task
+        from pipeline.spark import prepare_spark_build
+
+        prepare_spark_build(settings)
     select = (select or "").strip() or None
-    build_id = mark_build_running(Settings.load(), full_refresh=full_refresh, select=select)
-    return {"build_id": build_id, "select": select, "full_refresh": bool(full_refresh)}
+    build_id = mark_build_running(settings, full_refresh=full_refresh, select=select)
+    return {
+        "build_id": build_id,
+        "select": select,
+        "full_refresh": bool(full_refresh),
+        "engine": settings.engine,
+    }
 
 
 def run_build(build: dict) -> dict:
@@ -96,6 +106,7 @@ def run_build(build: dict) -> dict:
     rows dbt stored in the `audit` schema) and was skipped. The per-model verdicts are returned (XCom) for the
     per-model tasks. A failing test does not fail this task: its model's task shows it, alone. This task fails
     only when dbt could not run (no result for any node), or on a failure no model task would show.
+    The run's `engine` picks the dbt target (dbt_project/profiles.yml, through `Settings.dbt_env`).
     """
     import json
     import os
@@ -107,7 +118,7 @@ def run_build(build: dict) -> dict:
     from pipeline.dbt import dbt_args, dbt_executable
     from pipeline.dbt_nodes import FAILED_STATUSES, build_summary, load_manifest, node_verdicts
 
-    settings = Settings.load()
+    settings = Settings.load(engine=build.get("engine") or None)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     extra = ["--full-refresh"] if build.get("full_refresh") else []
     if build.get("select"):
@@ -150,13 +161,22 @@ def run_build(build: dict) -> dict:
     }
 
 
-def finish_build(build_id: str, passed: bool, result: dict | None = None) -> dict:
+def finish_build(build_id: str, passed: bool, result: dict | None = None, engine: str | None = None) -> dict:
     """Record the outcome of the build; only a passed build may be published."""
     from pipeline.warehouse import mark_build_finished
 
+    settings = Settings.load(engine=engine or None)
     if passed and result is not None and not result.get("passed"):
         raise RuntimeError(f"build {build_id} did not pass: {', '.join(result.get('failing') or [])}")
+    if passed and settings.engine == "spark":  # Spark's marts reach build.duckdb only from a passing build
+        from pipeline.spark import export_dir, load_marts
+
+        try:
+            load_marts(settings, export_dir(settings))
+        except Exception:
+            mark_build_finished(settings, build_id, False, [{"error": "loading the Spark marts failed"}])
+            raise
     failures = [{"node": uid} for uid in (result or {}).get("failing", [])]
     counts = (result or {}).get("counts")
-    state = mark_build_finished(Settings.load(), build_id, passed, failures, counts=counts)
+    state = mark_build_finished(settings, build_id, passed, failures, counts=counts)
     return {"build_id": build_id, "status": state["status"], "seconds": state["seconds"]}

@@ -78,6 +78,10 @@ def build(
     Refuses a lake with missing days before dbt starts; one build at a time (`wait` or refuse, see
     pipeline/buildlock.py). With `log_file`, dbt's output goes there and `echo` gets a compact progress view.
     """
+    if settings.engine == "spark":  # dbt on Spark; its marts are then loaded into build.duckdb
+        from pipeline.spark import check_spark
+
+        check_spark()  # one line naming what is missing (pyspark, Java), before anything is written
     check_lake_for_build(settings)
     with build_lock(settings, wait=wait, echo=echo):
         started = time.perf_counter()
@@ -89,7 +93,12 @@ def build(
         if select:
             extra += ["--select", select]
         try:
-            outcome = run_dbt(settings, "build", *extra, log_file=log_file, progress=echo)
+            if settings.engine == "spark":
+                from pipeline.spark import build_on_spark
+
+                outcome = build_on_spark(settings, *extra, log_file=log_file, progress=echo)
+            else:
+                outcome = run_dbt(settings, "build", *extra, log_file=log_file, progress=echo)
         except Interrupted:
             mark_build_finished(settings, build_id, False, status="interrupted")
             raise BuildInterrupted(

@@ -1,4 +1,4 @@
 {#- A share as a double, null when the denominator is zero (integer division truncates on some engines). -#}
 {% macro ratio(numerator, denominator) -%}
-    cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0)
+    cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}

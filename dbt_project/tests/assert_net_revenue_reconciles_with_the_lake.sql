@@ -107,7 +107,7 @@ cohort_totals as (
 mismatches as (
     select
         'dm_user_purchase_summary.net_revenue' as published_column,
-        cast(coalesce(expected_by_user.user_id, user_summary.user_id) as varchar) as published_key,
+        cast(coalesce(expected_by_user.user_id, user_summary.user_id) as {{ dbt.type_string() }}) as published_key,
         expected_by_user.net_revenue as lake_net_revenue,
         user_summary.net_revenue as published_net_revenue
     from expected_by_user
@@ -118,7 +118,7 @@ mismatches as (
 
     select
         'dm_rfm_segments.monetary' as published_column,
-        cast(coalesce(customers.user_id, rfm.user_id) as varchar) as published_key,
+        cast(coalesce(customers.user_id, rfm.user_id) as {{ dbt.type_string() }}) as published_key,
         customers.net_revenue as lake_net_revenue,
         rfm.monetary as published_net_revenue
     from customers
@@ -129,7 +129,7 @@ mismatches as (
 
     select
         'dm_category_performance.net_revenue' as published_column,
-        cast(expected_by_day.order_date as varchar) as published_key,
+        cast(expected_by_day.order_date as {{ dbt.type_string() }}) as published_key,
         expected_by_day.net_revenue as lake_net_revenue,
         coalesce(category_days.net_revenue, 0) as published_net_revenue
     from expected_by_day

@@ -1,5 +1,5 @@
 {#- Product views, cart adds and removals per category and day, from the clickstream. -#}
-{{ config(materialized='incremental', unique_key='activity_date') }}
+{{ config(materialized='incremental', unique_key='activity_date', partition_by=day_partition('activity_date')) }}
 
 with
 

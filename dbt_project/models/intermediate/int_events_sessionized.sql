@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='session_id') }}
+{{ config(materialized='incremental', unique_key='session_id', partition_by=day_partition('partition_date')) }}
 
 with
 
@@ -67,7 +67,7 @@ with_stage as (
         end as furthest_stage,
         cast(started_at as date) as session_date,
         cast(extract(hour from started_at) as integer) as session_hour,
-        cast(extract(isodow from started_at) as integer) as session_weekday,
+        cast({{ iso_weekday('started_at') }} as integer) as session_weekday,
         {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_seconds
     from sessions
 ),

@@ -1,7 +1,7 @@
 {#- Orders with their state after late cancellations and returns. On incremental runs the orders of the
-    lookback window are rebuilt, plus every older order (within the late-change horizon) whose status changed
-    in a partition of the window. -#}
-{{ config(materialized='incremental', unique_key='order_id') }}
+    lookback window are rebuilt, plus every older day (within the late-change horizon) holding an order whose
+    status changed in a partition of the window. Whole days, because Spark replaces day partitions. -#}
+{{ config(materialized='incremental', unique_key='order_id', partition_by=day_partition('partition_date')) }}
 
 with
 
@@ -19,6 +19,13 @@ recently_changed as (
     where {{ incremental_window('partition_date', 'partition_date') }}
 ),
 
+changed_days as (
+    select distinct orders.partition_date
+    from orders
+    inner join recently_changed on orders.order_id = recently_changed.order_id
+    where {{ incremental_window('orders.partition_date', 'partition_date', var('ecom__late_change_horizon_days')) }}
+),
+
 orders_in_window as (
     select *
     from orders
@@ -26,7 +33,7 @@ orders_in_window as (
         {{ incremental_window('partition_date', 'partition_date', var('ecom__late_change_horizon_days')) }}
         and (
             {{ incremental_window('partition_date', 'partition_date') }}
-            or order_id in (select recently_changed.order_id from recently_changed)
+            or partition_date in (select changed_days.partition_date from changed_days)
         )
 ),
 

@@ -27,7 +27,7 @@ final as (
         user_order_number,
         order_total,
         net_revenue,
-        order_date - previous_order_date as days_since_previous_order,
+        {{ dbt.datediff('previous_order_date', 'order_date', 'day') }} as days_since_previous_order,  -- noqa: LT05
         user_order_number = 1 as is_first_order,
         is_cancelled,
         order_date,

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='funnel_date') }}
+{{ config(materialized='incremental', unique_key='funnel_date', partition_by=day_partition('funnel_date')) }}
 
 with
 

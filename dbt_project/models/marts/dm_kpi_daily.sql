@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='kpi_date') }}
+{{ config(materialized='incremental', unique_key='kpi_date', partition_by=day_partition('kpi_date')) }}
 
 with
 

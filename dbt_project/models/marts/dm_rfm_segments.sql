@@ -26,7 +26,7 @@ with_recency as (
     select
         customers.*,
         as_of.as_of_date,
-        as_of.as_of_date - customers.last_order_date as recency_days
+        cast({{ dbt.datediff('customers.last_order_date', 'as_of.as_of_date', 'day') }} as bigint) as recency_days  -- noqa: LT05
     from customers
     cross join as_of
 ),

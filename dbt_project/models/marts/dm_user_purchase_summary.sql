@@ -69,7 +69,7 @@ final as (
         cast(coalesce(order_totals.net_revenue, 0) as decimal(14, 2)) as net_revenue,
         cast(order_totals.gross_revenue / nullif(order_totals.orders, 0) as decimal(12, 2)) as average_order_value,
         cast(coalesce(order_totals.net_revenue, 0) as decimal(14, 2)) as lifetime_value,
-        cast(order_totals.average_days_between_orders as double precision) as average_days_between_orders,
+        cast(order_totals.average_days_between_orders as {{ type_double() }}) as average_days_between_orders,
         coalesce(order_totals.orders, 0) > 0 as is_buyer,
         coalesce(order_totals.orders, 0) > 1 as is_repeat_buyer,
         users.signup_date,

@@ -1,0 +1,129 @@
+"""Build times of the same window on DuckDB and on Spark, side by side, in one run on this machine.
+
+    .venv/bin/python bench/engines.py [--scale tiny] [--days 14] [--new-days 1] [--opening 2025-11-17] [--keep DIR]
+
+One lake of `--days` days from `--opening` is generated once; each engine then builds it in its own data
+directory (hard links to the same files):
+
+* **full build**: `ecom build --engine E --full-refresh` (dbt build: every model, unit test and data test; for
+  Spark this includes starting the in-process Spark session and loading the marts into build.duckdb);
+* **incremental**: `--new-days` more days land and `ecom build --engine E` refreshes them;
+* **publish**: `ecom publish` of the engine's build (identical work for both: build.duckdb -> ecommerce.duckdb).
+
+Spark runs `local[2]` with 4 shuffle partitions (dbt_project/profiles.yml). Needs `make install-spark` and Java
+17; without them only DuckDB is measured. Timings vary with the machine's load: the load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from generator.lake import TABLES  # noqa: E402
+from pipeline.spark import spark_missing  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def log(line: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+def ecom(data_dir: Path, env: dict, *args: str) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [str(BIN / "ecom"), *args],
+        env={**os.environ, **env, "ECOM_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"ecom {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+def link_days(source: Path, target: Path, first: dt.date, last: dt.date) -> None:
+    (target / "lake").mkdir(parents=True, exist_ok=True)
+    if (source / "lake" / "_lake.json").exists() and not (target / "lake" / "_lake.json").exists():
+        shutil.copy(source / "lake" / "_lake.json", target / "lake" / "_lake.json")
+    day = first
+    while day <= last:
+        for table in TABLES:
+            part = f"{table}/dt={day.isoformat()}"
+            (target / "lake" / part).mkdir(parents=True, exist_ok=True)
+            for f in (source / "lake" / part).glob("*.parquet"):
+                if not (target / "lake" / part / f.name).exists():
+                    os.link(f, target / "lake" / part / f.name)
+        day += dt.timedelta(days=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", default="tiny")
+    parser.add_argument("--days", type=int, default=14, help="days in the first build (default 14)")
+    parser.add_argument("--new-days", type=int, default=1, help="days landing before the incremental build")
+    parser.add_argument("--opening", default="2025-11-17", help="the lake's first day (default 2025-11-17)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temp folder)")
+    args = parser.parse_args()
+
+    opening = dt.date.fromisoformat(args.opening)
+    first_end = opening + dt.timedelta(days=args.days - 1)
+    last = first_end + dt.timedelta(days=args.new_days)
+    env = {"ECOM_SCALE": args.scale, "ECOM_OPENING_DATE": opening.isoformat()}
+    engines = ["duckdb"] if spark_missing() else ["duckdb", "spark"]
+    if spark_missing():
+        log(f"Spark skipped: {spark_missing()}")
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-engines-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        source = work / "source"
+        log(f"generating {args.scale} {opening}..{last}")
+        ecom(source, env, "generate", "--start", str(opening), "--end", str(last), "--workers", "2")
+        rows: dict[str, dict[str, float]] = {engine: {} for engine in engines}
+        # Step by step, both engines at each step, so that the two builds of a step can be compared (--keep).
+        for engine in engines:
+            shutil.rmtree(work / engine, ignore_errors=True)
+            link_days(source, work / engine, opening, first_end)
+            log(f"{engine}: full build of {args.days} days")
+            rows[engine]["full build"] = ecom(
+                work / engine, env, "build", "--engine", engine, "--full-refresh"
+            )
+            rows[engine]["publish"] = ecom(work / engine, env, "publish")
+        for engine in engines:
+            link_days(source, work / engine, first_end + dt.timedelta(days=1), last)
+            log(f"{engine}: incremental build of {args.new_days} new day(s)")
+            rows[engine]["incremental"] = ecom(work / engine, env, "build", "--engine", engine)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    load = os.getloadavg()
+    print(
+        f"\n## Engines: the same {args.scale} window ({args.days} days, then +{args.new_days}), one machine"
+    )
+    print(f"\nload average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores\n")
+    print("| step | " + " | ".join(engines) + (" | spark / duckdb |" if len(engines) == 2 else ""))
+    print("|---|" + "---:|" * (len(engines) + (1 if len(engines) == 2 else 0)))
+    for step in ("full build", "incremental", "publish"):
+        cells = [f"{rows[e][step]:.1f} s" for e in engines]
+        if len(engines) == 2:
+            cells.append(f"{rows['spark'][step] / rows['duckdb'][step]:.1f}x")
+        print(f"| {step} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
