@@ -25,7 +25,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     s.name: s
     for s in (
-        Scale("tiny", sessions_per_day=300, initial_products=200, products_per_day=0.5),
+        Scale("tiny", sessions_per_day=1_200, initial_products=200, products_per_day=0.5),
         Scale("small", sessions_per_day=4_200, initial_products=1_000, products_per_day=2),
         Scale("medium", sessions_per_day=42_000, initial_products=5_000, products_per_day=8),
         Scale("large", sessions_per_day=420_000, initial_products=20_000, products_per_day=25),

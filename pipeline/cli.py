@@ -224,6 +224,10 @@ def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
     from pipeline.lakecheck import check_lake_for_build
     from pipeline.warehouse import build
 
+    if settings.engine == "spark":  # what the engine needs (pyspark, Java) comes first: nothing else helps
+        from pipeline.spark import check_spark
+
+        check_spark()
     check_lake_for_build(settings)
     check_writable(settings.warehouse_dir)
     log_file = None if args.verbose else settings.build_log
