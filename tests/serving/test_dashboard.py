@@ -32,10 +32,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# A short shop whose window holds two sale events (11.11 and Black Friday-Cyber Monday, with the weeks around them).
-OPENING, LAST = dt.date(2025, 11, 4), dt.date(2025, 12, 2)
+# A short US shop whose window holds two sale events (Black Friday-Cyber Monday and year end, with the weeks
+# around them).
+OPENING, LAST = dt.date(2025, 11, 4), dt.date(2025, 12, 31)
 # The filtered view: its previous period of equal length (14 days) lies fully inside the data.
-F_START, F_END = dt.date(2025, 11, 19), LAST
+F_START, F_END = dt.date(2025, 12, 18), LAST
 
 TITLES = {
     "kpis": "KPI overview",
