@@ -218,7 +218,9 @@ def test_rest_trigger_generates_a_day_and_the_asset_triggered_refresh_publishes_
     states = api.states("ecommerce_marts_refresh", refresh["dag_run_id"])
     assert states["publish"] == states["smoke_check"] == "success"
     nodes = {
-        t: s for t, s in states.items() if t.split(".")[0] in ("seeds", "lake", "staging", "intermediate", "marts")
+        t: s
+        for t, s in states.items()
+        if t.split(".")[0] in ("seeds", "lake", "staging", "intermediate", "marts")
     }
     from pipeline.dbt_nodes import load_manifest, task_nodes
 
