@@ -42,7 +42,7 @@ def pytest_configure(config):
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
-    for name in [k for k in os.environ if k.startswith("ECOM_") and k != "ECOM_REQUIRE_SYSTEM_TESTS"]:
+    for name in [k for k in os.environ if k.startswith("ECOM_") and not k.startswith("ECOM_REQUIRE_")]:
         del os.environ[name]  # tests must not inherit a developer's settings
 
 
