@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 # around them).
 OPENING, LAST = dt.date(2025, 11, 4), dt.date(2025, 12, 31)
 # The filtered view: its previous period of equal length (14 days) lies fully inside the data.
-F_START, F_END = dt.date(2025, 12, 18), LAST
+F_START, F_END = dt.date(2025, 11, 19), dt.date(2025, 12, 2)
 
 TITLES = {
     "kpis": "KPI overview",
