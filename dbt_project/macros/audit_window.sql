@@ -12,8 +12,13 @@
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set sessions = load_relation(ref("int_events_sessionized")) -%}
+    {%- if sessions is none -%}
+        {#- not built yet (e.g. `dbt compile` against an empty database): nothing to narrow -#}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set query -%}
-        select min(partition_date) from {{ ref("int_events_sessionized") }}
+        select min(partition_date) from {{ sessions }}
         where dbt_invocation_id = '{{ invocation_id }}'
     {%- endset -%}
     {%- set first_rebuilt = run_query(query).columns[0].values()[0] -%}
