@@ -64,7 +64,8 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
-_PROGRESS = re.compile(r"^\S*\s+(\d+) of (\d+) (OK|PASS|FAIL|ERROR|WARN|SKIP|NO-OP)\b")
+# "12 of 173 PASS ..." for a node; the on-run-start/end hooks count separately ("1 of 1 OK hook: ...").
+_PROGRESS = re.compile(r"^\S*\s+(\d+) of (\d+) (OK|PASS|FAIL|ERROR|WARN|SKIP|NO-OP)\b(?! hook:)")
 _GRACE_SECONDS = 30  # how long an interrupted dbt may take to cancel its queries before it is killed
 
 

@@ -4,7 +4,6 @@ straight from the lake's Parquet files. They share no code with the dbt project:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -163,14 +162,9 @@ def day_of(values: pd.Series) -> pd.Series:
 
 
 def share_to_cent(numerator: Decimal, denominator: Decimal) -> Decimal:
-    """numerator / denominator to the cent, the way the SQL computes it: DuckDB divides decimals in double
-    precision and rounds the double half away from zero. An exact decimal computation would differ by a cent on
-    the rare shares that fall on exactly half a cent."""
-    scaled = float(numerator) / float(denominator) * 100
-    cents = math.floor(abs(scaled))
-    if abs(scaled) - cents >= 0.5:
-        cents += 1
-    return (Decimal(int(math.copysign(cents, scaled))) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    """numerator / denominator to the cent, an exact half cent away from zero (the SQL's `money_per`/`money_share`,
+    macros/money.sql, compute the same on every engine)."""
+    return (numerator / denominator).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def money_sum(values: pd.Series) -> Decimal:
@@ -265,7 +259,7 @@ def kpi_daily(
                 "new_users": int(signups.get(day, 0)),
                 "orders": n_orders,
                 "revenue": revenue,
-                "average_order_value": revenue / n_orders if n_orders else None,  # exact, unrounded
+                "average_order_value": share_to_cent(revenue, n_orders) if n_orders else None,
                 "conversion_rate": t["bought"] / t["sessions"],
                 "cart_abandonment_rate": (t["cart"] - t["bought"]) / t["cart"] if t["cart"] else np.nan,
             }
@@ -411,7 +405,7 @@ def category_performance(
         return [float(n) / float(d) if d else np.nan for n, d in zip(numerators, denominators, strict=True)]
 
     frame["average_order_value"] = [
-        revenue / orders if orders else None  # exact, unrounded
+        share_to_cent(revenue, orders) if orders else None
         for revenue, orders in zip(frame["revenue"], frame["orders"], strict=True)
     ]
     frame["revenue_share"] = ratio(frame["revenue"], frame["performance_date"].map(day_total))
@@ -463,7 +457,7 @@ def user_purchase_summary(users: pd.DataFrame, orders: pd.DataFrame, lines: pd.D
     frame["items"] = frame["user_id"].map(items).fillna(0).astype(int)
     frame["preferred_category"] = frame["user_id"].map(preferred)
     frame["average_order_value"] = [
-        gross / n if has else None  # exact, unrounded
+        share_to_cent(gross, n) if has else None
         for gross, n, has in zip(frame["gross_revenue"], frame["orders"], bought_any, strict=True)
     ]
     frame["lifetime_value"] = frame["net_revenue"]

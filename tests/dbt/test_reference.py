@@ -5,9 +5,8 @@ columns the build actually publishes (DuckDB's information_schema) and fails on 
 so a new mart column cannot ship unchecked.
 
 Tolerances: counts, dates, strings, booleans and money sums are compared exactly. Ratios are doubles that the
-two sides compute in a different order of operations: relative 1e-9. Averages of money are published rounded to
-the cent; the reference keeps them exact, and the published value must lie within half a cent of it (plus 1e-9
-for the double conversion), which allows either rounding of an exact half cent and nothing more.
+two sides compute in a different order of operations: relative 1e-9. Averages and shares of money are rounded to
+the cent, an exact half cent away from zero, on both sides: exact.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from tests.dbt.conftest import MARTS, lake_frame, read_mart
 
 pytestmark = pytest.mark.slow
 
-ROUNDED_TO_CENT = {"average_order_value"}
 RATIO_RTOL = 1e-9
 
 # mart -> (key columns, compared columns)
@@ -178,12 +176,10 @@ def differing(column: str, data_type: str, expected: pd.Series, actual: pd.Serie
     """Boolean mask of the rows where the two sides disagree (null equals null)."""
     if data_type in ("DOUBLE", "FLOAT") or data_type.startswith(("DECIMAL", "BIGINT", "INTEGER", "HUGEINT")):
         left, right = as_float(expected), as_float(actual)
-        if column in ROUNDED_TO_CENT:
-            close = (left - right).abs() <= 0.005 + 1e-9
-        elif data_type in ("DOUBLE", "FLOAT"):
+        if data_type in ("DOUBLE", "FLOAT"):
             close = np.isclose(left, right, rtol=RATIO_RTOL, atol=0)
         else:
-            close = left == right  # counts and unrounded money: exact
+            close = left == right  # counts and money: exact
     else:
         left, right = normalised(expected, data_type), normalised(actual, data_type)
         close = left == right

@@ -82,6 +82,10 @@ def test_run_fills_the_history_before_its_window(tmp_path):
     assert "Completed successfully" in log.read_text()
     assert "Completed successfully" not in err
     assert len(err.splitlines()) < 40, err
+    # Progress counts the build's nodes (the on-run-start/end hooks are not among them) and ends at the total.
+    progress = [tuple(map(int, m)) for m in re.findall(r"dbt (\d+)/(\d+) nodes done", err)]
+    assert progress and all(done <= total for done, total in progress), progress
+    assert progress[-1][0] == progress[-1][1] > 100, progress
     for text in (err, log.read_text(), (tmp_path / "dbt" / "logs" / "dbt.log").read_text()):
         assert "\x1b[" not in text  # no ANSI colour codes in a file or a pipe
 

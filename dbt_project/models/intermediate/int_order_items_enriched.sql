@@ -32,10 +32,8 @@ lines as (
         orders.discount_amount,
         orders.order_date,
         order_items.partition_date,
-        cast(
-            round(orders.discount_amount * order_items.line_total / nullif(orders.subtotal_amount, 0), 2)
-            as decimal(12, 2)
-        ) as proportional_discount,
+        {{ money_share('orders.discount_amount', 'order_items.line_total', 'orders.subtotal_amount') }}
+            as proportional_discount,
         row_number() over (
             partition by order_items.order_id order by order_items.line_total desc, order_items.order_item_id asc
         ) as line_rank

@@ -122,7 +122,7 @@ final as (
         returned_units,
         revenue,
         net_revenue,
-        cast(revenue / nullif(orders, 0) as decimal(12, 2)) as average_order_value,
+        {{ money_per('revenue', 'orders') }} as average_order_value,
         {{ ratio('revenue', 'day_revenue') }} as revenue_share,
         cast(revenue_7d as decimal(14, 2)) as revenue_7d,
         case when day_number >= 14 then {{ ratio('revenue_7d - revenue_prior_7d', 'revenue_prior_7d') }} end

@@ -58,7 +58,7 @@ final as (
         coalesce(signups_by_day.new_users, 0) as new_users,
         coalesce(orders_by_day.orders, 0) as orders,
         cast(coalesce(orders_by_day.revenue, 0) as decimal(14, 2)) as revenue,
-        cast(orders_by_day.revenue / nullif(orders_by_day.orders, 0) as decimal(12, 2)) as average_order_value,
+        {{ money_per('orders_by_day.revenue', 'orders_by_day.orders') }} as average_order_value,
         {{ ratio('traffic_by_day.purchase_sessions', 'traffic_by_day.sessions') }} as conversion_rate,
         {{ ratio('traffic_by_day.cart_sessions - traffic_by_day.purchase_sessions', 'traffic_by_day.cart_sessions') }}
             as cart_abandonment_rate,

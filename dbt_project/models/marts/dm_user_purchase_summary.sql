@@ -67,7 +67,7 @@ final as (
         coalesce(items_bought.items, 0) as items,
         cast(coalesce(order_totals.gross_revenue, 0) as decimal(14, 2)) as gross_revenue,
         cast(coalesce(order_totals.net_revenue, 0) as decimal(14, 2)) as net_revenue,
-        cast(order_totals.gross_revenue / nullif(order_totals.orders, 0) as decimal(12, 2)) as average_order_value,
+        {{ money_per('order_totals.gross_revenue', 'order_totals.orders') }} as average_order_value,
         cast(coalesce(order_totals.net_revenue, 0) as decimal(14, 2)) as lifetime_value,
         cast(order_totals.average_days_between_orders as {{ type_double() }}) as average_days_between_orders,
         coalesce(order_totals.orders, 0) > 0 as is_buyer,
