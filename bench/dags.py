@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,9 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO))
+
+from bench.common import BIN, free_port  # noqa: E402
 
 PARSE_ONE = r"""
 import json, os, statistics, sys, time
@@ -51,12 +52,6 @@ def parse_times(repeat: int) -> None:
         ).stdout  # fmt: skip
         r = json.loads(out.strip().splitlines()[-1])
         print(f"{path.name:<34} {r['tasks']:>6} {r['first']:>11.3f}s {r['again']:>9.3f}s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cycle(day: str, scale: str) -> None:

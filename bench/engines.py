@@ -20,52 +20,16 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from generator.lake import TABLES  # noqa: E402
+from bench.common import log, timed_ecom  # noqa: E402
+from generator.lake import link_days  # noqa: E402
 from pipeline.spark import spark_missing  # noqa: E402
-
-BIN = Path(sys.executable).parent
-
-
-def log(line: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
-
-
-def ecom(data_dir: Path, env: dict, *args: str) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [str(BIN / "ecom"), *args],
-        env={**os.environ, **env, "ECOM_DATA_DIR": str(data_dir)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"ecom {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - started
-
-
-def link_days(source: Path, target: Path, first: dt.date, last: dt.date) -> None:
-    (target / "lake").mkdir(parents=True, exist_ok=True)
-    if (source / "lake" / "_lake.json").exists() and not (target / "lake" / "_lake.json").exists():
-        shutil.copy(source / "lake" / "_lake.json", target / "lake" / "_lake.json")
-    day = first
-    while day <= last:
-        for table in TABLES:
-            part = f"{table}/dt={day.isoformat()}"
-            (target / "lake" / part).mkdir(parents=True, exist_ok=True)
-            for f in (source / "lake" / part).glob("*.parquet"):
-                if not (target / "lake" / part / f.name).exists():
-                    os.link(f, target / "lake" / part / f.name)
-        day += dt.timedelta(days=1)
 
 
 def main() -> None:
@@ -92,21 +56,21 @@ def main() -> None:
     try:
         source = work / "source"
         log(f"generating {args.scale} {opening}..{last}")
-        ecom(source, env, "generate", "--start", str(opening), "--end", str(last), "--workers", "2")
+        timed_ecom(source, "generate", "--start", str(opening), "--end", str(last), "--workers", "2", env=env)
         rows: dict[str, dict[str, float]] = {engine: {} for engine in engines}
         # Step by step, both engines at each step, so that the two builds of a step can be compared (--keep).
         for engine in engines:
             shutil.rmtree(work / engine, ignore_errors=True)
-            link_days(source, work / engine, opening, first_end)
+            link_days(source / "lake", work / engine / "lake", opening, first_end)
             log(f"{engine}: full build of {args.days} days")
-            rows[engine]["full build"] = ecom(
-                work / engine, env, "build", "--engine", engine, "--full-refresh"
+            rows[engine]["full build"] = timed_ecom(
+                work / engine, "build", "--engine", engine, "--full-refresh", env=env
             )
-            rows[engine]["publish"] = ecom(work / engine, env, "publish")
+            rows[engine]["publish"] = timed_ecom(work / engine, "publish", env=env)
         for engine in engines:
-            link_days(source, work / engine, first_end + dt.timedelta(days=1), last)
+            link_days(source / "lake", work / engine / "lake", first_end + dt.timedelta(days=1), last)
             log(f"{engine}: incremental build of {args.new_days} new day(s)")
-            rows[engine]["incremental"] = ecom(work / engine, env, "build", "--engine", engine)
+            rows[engine]["incremental"] = timed_ecom(work / engine, "build", "--engine", engine, env=env)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

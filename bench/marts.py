@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,28 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import log, timed_ecom  # noqa: E402
 from generator.config import DEFAULT_OPENING_DATE  # noqa: E402
-from generator.lake import TABLES  # noqa: E402
-
-BIN = Path(sys.executable).parent
-
-
-def log(line: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
-
-
-def ecom(data_dir: Path, *args: str) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [str(BIN / "ecom"), *args],
-        env={**os.environ, "ECOM_DATA_DIR": str(data_dir)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"ecom {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - started
+from generator.lake import link_days  # noqa: E402
 
 
 def dbt(data_dir: Path, *args: str) -> float:
@@ -65,19 +45,6 @@ def dbt(data_dir: Path, *args: str) -> float:
     if not outcome.success:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{outcome.describe_failures()}")
     return time.perf_counter() - started
-
-
-def link_days(source_lake: Path, target_lake: Path, first: dt.date, last: dt.date) -> None:
-    day = first
-    while day <= last:
-        for table in TABLES:
-            part = f"{table}/dt={day.isoformat()}"
-            (target_lake / part).mkdir(parents=True, exist_ok=True)
-            for f in (source_lake / part).glob("*.parquet"):
-                target = target_lake / part / f.name
-                if not target.exists():
-                    os.link(f, target)
-        day += dt.timedelta(days=1)
 
 
 def direct_duckdb(data_dir: Path) -> float:
@@ -173,13 +140,13 @@ def bench_scale(scale: str, days: int, history: list[int], root: Path, max_event
     last = opening + dt.timedelta(days=days - 1)
     master = root / f"{scale}-full"
     log(f"{scale}: generating {days} days {opening}..{last} (2 workers)")
-    generated = ecom(
+    generated = timed_ecom(
         master, "generate", "--scale", scale, "--start", str(opening), "--end", str(last), "--workers", "2"
     )
     row = {"scale": scale, "generate": generated}
 
     log(f"{scale}: full build over {days} days (dbt build --full-refresh)")
-    row["full_build"] = ecom(master, "build", "--full-refresh")
+    row["full_build"] = timed_ecom(master, "build", "--full-refresh")
     log(f"{scale}: models only (dbt run --full-refresh)")
     row["models_dbt"] = dbt(master, "run", "--full-refresh")
     log(f"{scale}: the same compiled SQL straight in DuckDB")
@@ -190,10 +157,10 @@ def bench_scale(scale: str, days: int, history: list[int], root: Path, max_event
         data_dir = root / f"{scale}-history-{label}"
         link_days(master / "lake", data_dir / "lake", opening, opening + dt.timedelta(days=held - 1))
         log(f"{scale}: building {held} days of history, then refreshing day {held + 1}")
-        ecom(data_dir, "build")
+        timed_ecom(data_dir, "build")
         new_day = opening + dt.timedelta(days=held)
         link_days(master / "lake", data_dir / "lake", new_day, new_day)
-        row[f"one_day_{label}"] = ecom(data_dir, "build")
+        row[f"one_day_{label}"] = timed_ecom(data_dir, "build")
         row.setdefault("one_day", {})[held] = row[f"one_day_{label}"]
         shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,14 +26,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-BIN = Path(sys.executable).parent
+
+from bench.common import BIN, free_port  # noqa: E402
+
 OPENING = dt.date(2025, 9, 1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -134,3 +135,21 @@ def days_present(lake: Path, table: str) -> list[dt.date]:
         if match and (part / PART_FILE).exists():
             days.append(dt.date.fromisoformat(match.group(1)))
     return sorted(days)
+
+
+def link_days(source: Path, target: Path, first: dt.date, last: dt.date) -> None:
+    """Make days first..last of the lake `source` appear in the lake `target`, as hard links to the same files
+    (with the lake's identity file): a second lake that shares the first one's bytes, for side-by-side builds.
+    Days already linked are kept."""
+    target.mkdir(parents=True, exist_ok=True)
+    if (source / MARKER).exists() and not (target / MARKER).exists():
+        shutil.copy(source / MARKER, target / MARKER)
+    day = first
+    while day <= last:
+        for table in TABLES:
+            part = partition_dir(target, table, day)
+            part.mkdir(parents=True, exist_ok=True)
+            for f in partition_dir(source, table, day).glob("*.parquet"):
+                if not (part / f.name).exists():
+                    os.link(f, part / f.name)
+        day += dt.timedelta(days=1)

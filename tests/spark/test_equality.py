@@ -14,14 +14,12 @@ relative tolerance of 1e-9. Every other column (keys, counts, decimals, dates, t
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from generator.lake import TABLES
+from generator.lake import link_days
 from tests.conftest import ecom
 from tests.dbt.conftest import MARTS
 
@@ -32,21 +30,6 @@ FIRST_END = dt.date(2025, 11, 30)  # Black Friday weekend 11-28..11-30
 SECOND_END = dt.date(2025, 12, 3)  # Cyber Monday 12-01, then ordinary days
 ENV = {"ECOM_OPENING_DATE": OPENING.isoformat(), "ECOM_SCALE": "tiny"}
 FLOAT_TOLERANCE = 1e-9
-
-
-def link_days(source: Path, target: Path, first: dt.date, last: dt.date) -> None:
-    """Make days first..last of the source lake appear in the target lake (hard links, as a writer would)."""
-    (target / "lake").mkdir(parents=True, exist_ok=True)
-    if (source / "lake" / "_lake.json").exists() and not (target / "lake" / "_lake.json").exists():
-        shutil.copy(source / "lake" / "_lake.json", target / "lake" / "_lake.json")
-    day = first
-    while day <= last:
-        for table in TABLES:
-            part = f"{table}/dt={day.isoformat()}"
-            (target / "lake" / part).mkdir(parents=True, exist_ok=True)
-            for f in (source / "lake" / part).glob("*.parquet"):
-                os.link(f, target / "lake" / part / f.name)
-        day += dt.timedelta(days=1)
 
 
 def build_and_publish(data_dir: Path, engine: str) -> None:
@@ -127,7 +110,7 @@ def engines(tmp_path_factory):
     windows = [(OPENING, FIRST_END), (FIRST_END + dt.timedelta(days=1), SECOND_END)]
     for step, (first, last) in enumerate(windows):
         for data_dir, engine in ((duck, "duckdb"), (spark, "spark")):
-            link_days(source, data_dir, first, last)
+            link_days(source / "lake", data_dir / "lake", first, last)
             build_and_publish(data_dir, engine)
         runs[step] = mart_differences(
             duck / "warehouse" / "ecommerce.duckdb", spark / "warehouse" / "ecommerce.duckdb"
