@@ -1,6 +1,6 @@
 """The Spark suite runs where pyspark, dbt-spark and Java are (`make install-spark`); elsewhere it skips with one
-line, except when ECOM_REQUIRE_SPARK_TESTS=1, where a missing engine is a failure. CI does not install Spark yet:
-the equality proof has not completed on the CI machine (issue 13 stays open)."""
+line, except when ECOM_REQUIRE_SPARK_TESTS=1 (set by `.ci/run`, which installs Spark), where a missing engine is a
+failure."""
 
 from __future__ import annotations
 
