@@ -32,6 +32,7 @@ MAX_DAYS = 3660  # ten years: a typo in a year should not queue a century of tas
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
+    max_active_runs=1,  # one backfill at a time; its days spread over the workers as mapped tasks
     doc_md=__doc__,
     tags=["ecommerce", "generator", "lake", "backfill"],
     default_args={"owner": "data-platform", "retries": 2, "retry_delay": pendulum.duration(seconds=30)},
