@@ -82,6 +82,7 @@ def publish_bi() -> dict:
 
 def start_build(full_refresh: bool = False, select: str | None = "", engine: str | None = None) -> dict:
     """Mark a build running (build.json): a build whose tasks die half-way is never published."""
+    from pipeline.buildlock import build_lock
     from pipeline.warehouse import mark_build_running
 
     settings = Settings.load(engine=engine or None)
@@ -90,7 +91,9 @@ def start_build(full_refresh: bool = False, select: str | None = "", engine: str
 
         prepare_spark_build(settings)
     select = (select or "").strip() or None
-    build_id = mark_build_running(settings, full_refresh=full_refresh, select=select)
+    # the CLI's lock (pipeline/buildlock.py): an `ecom build` of the same data dir finishes first
+    with build_lock(settings, echo=print, what="refresh"):
+        build_id = mark_build_running(settings, full_refresh=full_refresh, select=select)
     return {
         "build_id": build_id,
         "select": select,
@@ -115,8 +118,10 @@ def run_build(build: dict) -> dict:
     import time
 
     from generator.config import ConfigError
+    from pipeline.buildlock import build_lock
     from pipeline.dbt import dbt_args, dbt_executable
     from pipeline.dbt_nodes import FAILED_STATUSES, build_summary, load_manifest, node_verdicts
+    from pipeline.warehouse import BUILD_STATE, read_json
 
     settings = Settings.load(engine=build.get("engine") or None)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -128,44 +133,61 @@ def run_build(build: dict) -> dict:
     results_path.unlink(missing_ok=True)
     env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [dbt_executable(), "--no-use-colors", *dbt_args(settings, "build", *extra)]
-    print("$ " + " ".join(cmd), flush=True)
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=sys.stdout, stderr=subprocess.STDOUT, check=False)
-    seconds = time.perf_counter() - started
-    try:
-        results = json.loads(results_path.read_text())["results"]
-    except (FileNotFoundError, KeyError, json.JSONDecodeError):
-        raise RuntimeError(
-            f"dbt build exited with code {proc.returncode} before running any node: see dbt's log above"
-        ) from None
-    if build.get("select") and not results:
-        raise ConfigError(f"dbt selector {build['select']!r} selects no node of the project")
-    manifest = load_manifest(settings.dbt_target_dir / "manifest.json")
-    verdicts = node_verdicts(manifest, results, settings.build_db, selected_all=not build.get("select"))
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    print(build_summary(verdicts, counts, seconds), flush=True)
-    failing = sorted(r["unique_id"] for r in results if r["status"] in FAILED_STATUSES)
-    shown = any(v["state"] == "failed" for v in verdicts.values())
-    passed = proc.returncode == 0 and not failing
-    if not passed and not shown:
-        raise RuntimeError(f"dbt build failed (exit {proc.returncode}) on {', '.join(failing) or 'no node'}")
-    return {
-        "build_id": build["build_id"],
-        "passed": passed,
-        "failing": failing,
-        "counts": counts,
-        "seconds": round(seconds, 2),
-        "nodes": verdicts,
-    }
+    # one writer of build.duckdb: an `ecom build` of the same data dir waits for this one, and this for it
+    with build_lock(settings, echo=print, what="refresh"):
+        current = (read_json(settings.warehouse_dir / BUILD_STATE) or {}).get("build_id")
+        if current != build["build_id"]:
+            raise RuntimeError(
+                f"another build ({current}) started after this run's start_build ({build['build_id']}): "
+                "trigger the refresh again"
+            )
+        print("$ " + " ".join(cmd), flush=True)
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, stdout=sys.stdout, stderr=subprocess.STDOUT, check=False)
+        seconds = time.perf_counter() - started
+        try:
+            results = json.loads(results_path.read_text())["results"]
+        except (FileNotFoundError, KeyError, json.JSONDecodeError):
+            raise RuntimeError(
+                f"dbt build exited with code {proc.returncode} before running any node: see dbt's log above"
+            ) from None
+        if build.get("select") and not results:
+            raise ConfigError(f"dbt selector {build['select']!r} selects no node of the project")
+        manifest = load_manifest(settings.dbt_target_dir / "manifest.json")
+        verdicts = node_verdicts(manifest, results, settings.build_db, selected_all=not build.get("select"))
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        print(build_summary(verdicts, counts, seconds), flush=True)
+        failing = sorted(r["unique_id"] for r in results if r["status"] in FAILED_STATUSES)
+        shown = any(v["state"] == "failed" for v in verdicts.values())
+        passed = proc.returncode == 0 and not failing
+        if not passed and not shown:
+            raise RuntimeError(
+                f"dbt build failed (exit {proc.returncode}) on {', '.join(failing) or 'no node'}"
+            )
+        return {
+            "build_id": build["build_id"],
+            "passed": passed,
+            "failing": failing,
+            "counts": counts,
+            "seconds": round(seconds, 2),
+            "nodes": verdicts,
+        }
 
 
 def finish_build(build_id: str, passed: bool, result: dict | None = None, engine: str | None = None) -> dict:
     """Record the outcome of the build; only a passed build may be published."""
-    from pipeline.warehouse import mark_build_finished
+    from pipeline.buildlock import build_lock
 
     settings = Settings.load(engine=engine or None)
+    with build_lock(settings, echo=print, what="refresh"):
+        return _finish_build(settings, build_id, passed, result)
+
+
+def _finish_build(settings: Settings, build_id: str, passed: bool, result: dict | None) -> dict:
+    from pipeline.warehouse import mark_build_finished
+
     if passed and result is not None and not result.get("passed"):
         raise RuntimeError(f"build {build_id} did not pass: {', '.join(result.get('failing') or [])}")
     if passed and settings.engine == "spark":  # Spark's marts reach build.duckdb only from a passing build
