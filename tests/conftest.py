@@ -40,7 +40,6 @@ def pytest_configure(config):
     home = Path(config._tmp_path_factory.getbasetemp() if hasattr(config, "_tmp_path_factory") else "/tmp")
     os.environ.setdefault("AIRFLOW_HOME", str(home / f"airflow-home-{os.getpid()}"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
     for name in [k for k in os.environ if k.startswith("ECOM_") and not k.startswith("ECOM_REQUIRE_")]:
         del os.environ[name]  # tests must not inherit a developer's settings
