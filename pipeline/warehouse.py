@@ -115,7 +115,7 @@ def build(
 def mark_build_running(
     settings: Settings, full_refresh: bool = False, select: str | None = None, runner: str = "airflow"
 ) -> str:
-    """Open a build driven from outside `build()` (the refresh DAG: start_build, dbt_build, then mark_passed or mark_failed).
+    """Open a build driven from outside `build()` (the refresh DAG: start_build, dbt_build, then mark_passed).
 
     Same contract as `build()`: the state says `running` until `mark_build_finished` records the outcome, so a
     build whose tasks died half-way is never published.
