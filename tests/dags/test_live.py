@@ -307,7 +307,11 @@ def test_injected_fault_shows_one_failed_node_whose_log_opens_with_the_test_and_
         "/api/v2/dags/ecommerce_generate_daily/dagRuns",
         # the day as the `day` Param, as the Trigger form sends it: a second run with DAY1's logical date would be
         # refused (HTTP 409), one run per logical date
-        {"dag_run_id": "fault_day1", "logical_date": None, "conf": {"day": DAY1, "inject": ["duplicate_keys"]}},
+        {
+            "dag_run_id": "fault_day1",
+            "logical_date": None,
+            "conf": {"day": DAY1, "inject": ["duplicate_keys"]},
+        },
     )
     assert api.wait_for_run("ecommerce_generate_daily", lambda r: r["dag_run_id"] == "fault_day1")[
         "state"
