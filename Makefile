@@ -50,11 +50,11 @@ unit: install manifest ## pytest: the whole suite (unit, end-to-end, DAG, dbt, P
 test-fast: install manifest ## the unit-level tests only: no servers, browsers or built runs (~1-2 min)
 	$(BIN)/pytest -m "not slow and not integration"
 
-# Debian packages of the browser, PostgreSQL and compose tests. `make test` never installs them itself (that
-# needs root and changes the machine): without them those tests are skipped, each kind with one line.
-SYSTEM_PACKAGES := chromium postgresql docker-compose openjdk-17-jre-headless
+# Debian packages of the browser, PostgreSQL, Redis and compose tests. `make test` never installs them itself
+# (that needs root and changes the machine): without them those tests are skipped, each kind with one line.
+SYSTEM_PACKAGES := chromium postgresql docker-compose openjdk-17-jre-headless redis-server
 
-system-deps: ## install the Debian packages the browser, PostgreSQL and compose tests need (root + apt-get)
+system-deps: ## install the Debian packages the browser, PostgreSQL, Redis and compose tests need (root + apt-get)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
 		|| command -v google-chrome >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -62,6 +62,7 @@ system-deps: ## install the Debian packages the browser, PostgreSQL and compose 
 		|| missing="$$missing postgresql"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ -z "$$missing" ]; then echo "==> system packages present: $(SYSTEM_PACKAGES)"; exit 0; fi; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
 		echo "make system-deps: needs root and apt-get; run: sudo apt-get install$$missing" >&2; exit 1; fi; \

@@ -1,8 +1,9 @@
 """Shared fixtures. Every test points the pipeline at its own temporary ECOM_DATA_DIR.
 
-System packages: the browser, PostgreSQL and compose tests ask for `chromium_path`, `postgres_bin` or
-`docker_compose`. Where the package is missing they are skipped with one line naming what to install, before
-any other fixture of theirs runs; with ECOM_REQUIRE_SYSTEM_TESTS=1 (CI) the same line fails them instead.
+System packages: the browser, PostgreSQL, Redis and compose tests ask for `chromium_path`, `postgres_bin`,
+`redis_bin` or `docker_compose`. Where the package is missing they are skipped with one line naming what to
+install, before any other fixture of theirs runs; with ECOM_REQUIRE_SYSTEM_TESTS=1 (CI) the same line fails them
+instead.
 
 Markers are applied here, from what a test uses, so that `make test-fast` (`-m "not slow and not integration"`)
 stays the unit-level lane: `integration` for a real server or browser, `slow` for a generated and built run.
@@ -30,7 +31,7 @@ TEST_ENV = ("ECOM_CHROMIUM", "ECOM_POSTGRES_BIN", "ECOM_REQUIRE_SYSTEM_TESTS")
 test_env: dict[str, str] = {}
 
 # fixture -> marker: whatever needs one of these fixtures (directly or through another fixture) gets the marker
-INTEGRATION_FIXTURES = {"chromium_path", "postgres_bin", "bi_server", "airflow"}
+INTEGRATION_FIXTURES = {"chromium_path", "postgres_bin", "redis_bin", "bi_server", "airflow"}
 SLOW_FIXTURES = {"tiny_run", "small_build", "airflow_db"}  # airflow_db: DAGs run in-process by dag.test()
 
 
@@ -114,6 +115,11 @@ def find_postgres_bin() -> tuple[Path | None, str]:
 SYSTEM_REQUIREMENTS = {
     # fixture: (what, finder, Debian package)
     "chromium_path": ("Chromium", find_chromium, "chromium"),
+    "redis_bin": (
+        "redis-server",
+        lambda: (shutil.which("redis-cli") and shutil.which("redis-server"), "PATH"),
+        "redis-server",
+    ),
     "postgres_bin": ("PostgreSQL server binaries", find_postgres_bin, "postgresql"),
     "docker_compose": ("docker-compose", lambda: (shutil.which("docker-compose"), "PATH"), "docker-compose"),
 }
@@ -158,3 +164,9 @@ def postgres_bin() -> Path:
 def docker_compose() -> str:
     """The docker-compose binary (validating the compose file needs no Docker engine)."""
     return require_system("docker_compose")
+
+
+@pytest.fixture(scope="session")
+def redis_bin() -> str:
+    """The redis-server binary (redis-cli, which stops it, comes with it)."""
+    return require_system("redis_bin")

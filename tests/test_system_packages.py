@@ -1,4 +1,4 @@
-"""`make test` on a machine without Chromium, PostgreSQL or docker-compose: the tests that need them are skipped
+"""`make test` on a machine without Chromium, PostgreSQL, Redis or docker-compose: the tests that need them are skipped
 with one line per package naming what to install, and CI (ECOM_REQUIRE_SYSTEM_TESTS=1) fails on the same line.
 
 The machine is simulated: the lookups are pointed at paths that do not exist and PATH at an empty folder.
@@ -17,11 +17,13 @@ MODULES = [
     "tests/serving/test_dashboard.py",  # Chromium (one test also PostgreSQL)
     "tests/dbt/test_postgres_compile.py",  # PostgreSQL
     "tests/dags/test_compose.py",  # docker-compose
+    "tests/spark/test_celery.py",  # Redis (first), then PostgreSQL
 ]
 INSTALL = {
     "Chromium": "apt-get install chromium",
     "PostgreSQL server binaries": "apt-get install postgresql",
     "docker-compose": "apt-get install docker-compose",
+    "redis-server": "apt-get install redis-server",
 }
 
 

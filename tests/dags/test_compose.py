@@ -40,9 +40,9 @@ def test_compose_config_is_valid_and_production_shaped():
         service = services[name]
         assert service["build"]["dockerfile"] == "airflow/Dockerfile"
         env = service["environment"]
-        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(
-            "postgresql+psycopg://airflow:db-test@airflow-db"
-        )
+        for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"):
+            # psycopg 3 for both engines: Airflow's default async driver (asyncpg) is not installed
+            assert env[key].startswith("postgresql+psycopg://airflow:db-test@airflow-db"), key
         assert env["ECOM_BI_DSN"] == "postgresql://ecommerce:bi-test@bi:5432/ecommerce"
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == "jwt-test"  # one secret shared by every component
     assert services["airflow-db"]["image"].startswith("postgres:")
