@@ -395,3 +395,19 @@ def test_documented_backfill_regenerates_days_that_already_ran(airflow, browser)
     page.wait_for_timeout(3000)
     shot(page, "backfill-runs")
     page.close()
+
+    # the README's scripted form of the same backfill: one request to the REST API
+    mtime = part.stat().st_mtime_ns
+    created = api.call(
+        "POST",
+        "/api/v2/backfills",
+        {"dag_id": "ecommerce_generate_daily", "from_date": f"{DAY1}T00:00:00Z", "to_date": f"{DAY1}T00:00:00Z",
+         "reprocess_behavior": "completed"},
+    )  # fmt: skip
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while api.call("GET", f"/api/v2/backfills/{created['id']}")["completed_at"] is None:
+        assert time.monotonic() < deadline, f"backfill {created['id']} not completed in {RUN_TIMEOUT}s"
+        time.sleep(3)
+    day1 = [r for r in api.runs("ecommerce_generate_daily") if (r["logical_date"] or "")[:10] == DAY1]
+    assert day1 and day1[0]["state"] == "success", day1  # the latest run of that day
+    assert part.stat().st_mtime_ns != mtime and part.read_bytes() == before_bytes
