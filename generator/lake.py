@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,7 +23,6 @@ CORE_TABLES = ("users", "products", "orders", "order_items", "user_events")
 MARKER = "_lake.json"
 PART_FILE = "part-0.parquet"
 PARTITION_RE = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
-WRITE_THREADS = 2  # Parquet files of a day written at once
 
 
 def partition_dir(lake: Path, table: str, day: dt.date) -> Path:
@@ -110,7 +108,7 @@ def write_day(lake: Path, day: dt.date, tables: dict[str, pa.Table], skip: set[s
     Re-generating a day replaces each partition whole; a crash leaves at most a stray `.tmp` file, which
     readers ignore (they read `*.parquet`) and the next write of that partition removes.
     """
-    staged: list[tuple[pa.Table, Path, Path]] = []
+    staged: list[tuple[Path, Path]] = []
     for name, table in tables.items():
         part = partition_dir(lake, name, day)
         part.mkdir(parents=True, exist_ok=True)
@@ -120,17 +118,11 @@ def write_day(lake: Path, day: dt.date, tables: dict[str, pa.Table], skip: set[s
         if name in skip:
             final.unlink(missing_ok=True)
             continue
-        staged.append((table, part / f".{PART_FILE}.{os.getpid()}.tmp", final))
-    # Parquet encoding releases the GIL: the small tables are written while the events are
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        for done in [pool.submit(_write, table, tmp) for table, tmp, _ in staged]:
-            done.result()
-    for _, tmp, final in staged:
+        tmp = part / f".{PART_FILE}.{os.getpid()}.tmp"
+        pq.write_table(table, tmp, **parquet_options(table))
+        staged.append((tmp, final))
+    for tmp, final in staged:
         os.replace(tmp, final)
-
-
-def _write(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path, **parquet_options(table))
 
 
 def days_present(lake: Path, table: str) -> list[dt.date]:
