@@ -51,7 +51,7 @@ TARGETS = (
            "Baymard Institute, average of 49 studies: 70.2%"),
     Target("repeat_rate", "buyers with two or more orders in the window", 0.15, 0.40,
            "RJMetrics: 32% of first-time buyers order again within a year (a shorter window sees fewer)"),
-    Target("top20_revenue", "revenue share of the top 20% of buyers", 0.65, 0.85,
+    Target("top20_revenue", "revenue share of the top 20% of buyers", 0.70, 0.80,
            "Pareto in retail: the top 20% of customers bring about 70-80% of revenue"),
     Target("never_sold", "products never sold in the window", 0.10, 0.60,
            "long-tail assortments: many SKUs sell rarely or never in a season (the issue: 'a long tail: many')"),

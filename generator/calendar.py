@@ -258,12 +258,21 @@ def utc_hour_weights(day: dt.date, zones: tuple[str, ...]) -> np.ndarray:
     the distribution of a session's UTC start hour.
     """
     midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    offsets = tuple(
+        (_zone(zone).utcoffset(midnight), _zone(zone).utcoffset(midnight + dt.timedelta(hours=23)))
+        for zone in zones
+    )
+    # Without a daylight-saving change in any zone, the weights depend only on the weekday and the offsets.
+    steady = all(first == last for first, last in offsets)
+    key = (day.weekday(), zones, offsets)
+    if steady and key in _STEADY_HOUR_WEIGHTS:
+        return _STEADY_HOUR_WEIGHTS[key]
     hours = [midnight + dt.timedelta(hours=h) for h in range(24)]
     weekday = np.array(WEEKDAY_MULTIPLIER)
     out = np.empty((len(zones), 24))
     for z, zone in enumerate(zones):
         tz = _zone(zone)
-        first, last = tz.utcoffset(hours[0]), tz.utcoffset(hours[-1])
+        first, last = offsets[z]
         if first == last:  # no daylight-saving change that day: one offset for every hour
             local = midnight + first  # the local wall clock at UTC midnight
             hour = (local.hour + np.arange(24)) % 24
@@ -274,7 +283,12 @@ def utc_hour_weights(day: dt.date, zones: tuple[str, ...]) -> np.ndarray:
             local = at.astimezone(tz)
             out[z, h] = LOCAL_HOUR_WEIGHTS[local.hour] * WEEKDAY_MULTIPLIER[local.weekday()]
     out.flags.writeable = False
+    if steady:
+        _STEADY_HOUR_WEIGHTS[key] = out
     return out
+
+
+_STEADY_HOUR_WEIGHTS: dict = {}  # (weekday, zones, UTC offsets) -> weights, for days without a DST change
 
 
 @dataclass(frozen=True)

@@ -95,12 +95,9 @@ def build_events(
     # Cart adds: the first product viewed is added first (an order's first line is of its intent category),
     # further adds are weighted by category affinity; a session adds 1 + Binomial(views - 1).
     n_add = np.where(carted, 1 + rng.binomial(np.maximum(n_views - 1, 0), m.EXTRA_ADD_PROBABILITY), 0)
-    affinity = m.CATEGORY_CART[cat.category[v_product_idx]]
-    sort_key = rng.random(len(v_session)) ** (1.0 / affinity)  # weighted sampling without replacement
-    sort_key[first_view] = 2.0
-    order = np.lexsort((-sort_key, v_session))
-    rank = np.empty(len(v_session), dtype=np.int64)
-    rank[order] = np.arange(len(v_session)) - v_first[v_session[order]]
+    # A view's rank among its session's views by a weighted random key (weighted sampling without replacement);
+    # the first view ranks first. Only carts of two or more lines need the order of the other views.
+    rank = _add_ranks(rng.random(len(v_session)), n_add, v_session, v_first, cat.category[v_product_idx])
     v_added = rank < n_add[v_session]
     # quantity per line: 1 + Poisson(the user's spend level x rate); in an order-value experiment's treatment
     # the mean is multiplied by (1 + effect) for every user (experiments.py), so the effect on order value is exact
@@ -238,6 +235,30 @@ def build_events(
     purchase_second[purchase == 1] = seconds[purchase_pos]
     carts = Carts(v_session[kept], v_product_id[kept], v_quantity[kept], purchase_second, start)
     return Clickstream(events, truth, exposures), carts
+
+
+def _add_ranks(
+    draw: np.ndarray, n_add: np.ndarray, v_session: np.ndarray, v_first: np.ndarray, category: np.ndarray
+) -> np.ndarray:
+    """Each view's rank among the views of its session (0 = added first): the first view, then the others by
+    `draw ** (1 / category affinity)`, descending (ties in view order).
+
+    A cart of one line holds the first view whatever the others' ranks, so only the views of the sessions that
+    add two or more lines are sorted; the other views get rank 1 (0 for a first view).
+    """
+    rank = np.ones(len(v_session), dtype=np.int64)
+    rank[v_first[n_add > 0]] = 0
+    many = np.flatnonzero(n_add[v_session] >= 2)
+    if len(many):
+        session = v_session[many]  # ascending: each session's views are consecutive
+        key = draw[many] ** (1.0 / m.CATEGORY_CART[category[many]])
+        key[many == v_first[session]] = 2.0
+        order = np.lexsort((-key, session))
+        start = np.searchsorted(session, session, side="left")  # where each view's session starts
+        sub = np.empty(len(many), dtype=np.int64)
+        sub[order] = np.arange(len(many)) - start[order]
+        rank[many] = sub
+    return rank
 
 
 def _pick_products(

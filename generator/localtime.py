@@ -32,7 +32,10 @@ def session_places_and_starts(
     places = market_places(cfg.market)
     n = len(user_ids)
     known = user_ids > 0
-    place = np.where(known, user_places(cfg, np.maximum(user_ids, 1)), places.pick(rng.random(n)))
+    drawn = rng.random(n)  # a place for every session, used by the anonymous ones
+    place = np.empty(n, dtype=np.int64)
+    place[known] = user_places(cfg, user_ids[known])
+    place[~known] = places.pick(drawn[~known])
     zone = places.zone[place]
     weights = utc_hour_weights(day, places.zones)
     cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)

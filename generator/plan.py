@@ -158,8 +158,12 @@ def session_plan(cfg: GeneratorConfig, day: dt.date) -> SessionPlan:
             for d in range(len(m.DEVICES))
         ]
     )
-    row = intent_cum[device, channel]
-    intent = (rng.random(n)[:, None] >= row[:, :-1]).sum(axis=1).astype(np.int8)
+    # the intent is the number of the (device, channel) row's cumulative shares at or below a uniform draw
+    u, row = rng.random(n), device.astype(np.intp) * len(m.CHANNELS) + channel
+    cum = intent_cum.reshape(len(m.DEVICES) * len(m.CHANNELS), -1)
+    intent = np.zeros(n, dtype=np.int8)
+    for j in range(cum.shape[1] - 1):
+        intent += u >= cum[:, j][row]
 
     # Start times come later, from each session's time zone (generator/localtime.py): sessions stay in plan order.
     signed_in = user_id > 0

@@ -66,17 +66,53 @@ def _intent_weights() -> np.ndarray:
     return np.array([[m.intent_weights(a, b) for b in range(len(m.CHANNELS))] for a in range(len(m.DEVICES))])
 
 
-def _visit_mix(season: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Every (device, channel, intent) a returning visit can have, with its probability on a day whose category
-    seasonality is `season` (as the session plan draws them)."""
+@functools.cache
+def _visit_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (device, channel, intent) a returning visit can have, and the share of its (device, channel)."""
     d, c, i = np.meshgrid(
         np.arange(len(m.DEVICES)), np.arange(len(m.CHANNELS)), np.arange(len(m.CATEGORIES)), indexing="ij"
     )
     d, c, i = d.ravel(), c.ravel(), i.ravel()
+    return d, c, i, m.DEVICE_MIX[d] * m.CHANNEL_MIX_RETURNING[c]
+
+
+def _visit_mix(season: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every (device, channel, intent) a returning visit can have, with its probability on a day whose category
+    seasonality is `season` (as the session plan draws them)."""
+    d, c, i, device_channel = _visit_cells()
     base = _intent_weights()
     intent = base * season / (base @ season)[:, :, None]
-    weight = m.DEVICE_MIX[d] * m.CHANNEL_MIX_RETURNING[c] * intent[d, c, i]
+    weight = device_channel * intent[d, c, i]
     return d, c, i, weight
+
+
+@dataclass(frozen=True)
+class _Funnel:
+    """The part of a day's terms that depends on its conversion multiplier alone, over the visit cells sorted
+    by their knee (see `day_terms`)."""
+
+    order: np.ndarray
+    knee: np.ndarray
+    cart: np.ndarray
+    view: np.ndarray
+    checkout: np.ndarray
+    purchase: np.ndarray
+
+
+@functools.lru_cache(maxsize=64)
+def _funnel(conversion_multiplier: float) -> _Funnel:
+    d, c, i, _ = _visit_cells()
+    tiny = 1e-6  # far from the cap, so p_cart / tiny is the uncapped add-to-cart factor
+    probs = m.stage_probabilities(
+        c, d, np.full(len(d), RETURNING), np.full(len(d), tiny), i, conversion_multiplier
+    )
+    cart = probs[1] / tiny
+    knee = m.MAX_STAGE_PROBABILITY / cart
+    order = np.argsort(knee)
+    funnel = _Funnel(order, knee[order], cart[order], probs[0][order], probs[2][order], probs[3][order])
+    for a in (funnel.order, funnel.knee, funnel.cart, funnel.view, funnel.checkout, funnel.purchase):
+        a.flags.writeable = False
+    return funnel
 
 
 @dataclass(frozen=True)
@@ -99,16 +135,10 @@ class DayTerms:
 def day_terms(opening: dt.date, market: str, day: dt.date) -> DayTerms:
     shape = day_shape(day, opening, market)
     season = category_seasonality(day, tuple(c[1] for c in m.CATEGORIES), market)
-    d, c, i, weight = _visit_mix(season)
-    tiny = 1e-6  # far from the cap, so p_cart / tiny is the uncapped add-to-cart factor
-    probs = m.stage_probabilities(
-        c, d, np.full(len(d), RETURNING), np.full(len(d), tiny), i, shape.conversion_multiplier
-    )
-    cart = probs[1] / tiny
-    others = weight * probs[0] * probs[2] * probs[3]
-    knee = m.MAX_STAGE_PROBABILITY / cart
-    order = np.argsort(knee)
-    knee, cart, others = knee[order], cart[order], others[order]
+    _, _, _, weight = _visit_mix(season)
+    f = _funnel(shape.conversion_multiplier)  # the funnel of a returning visit of each cell, sorted by knee
+    knee, cart = f.knee, f.cart
+    others = weight[f.order] * f.view * f.checkout * f.purchase  # each cell's share x the stages but the cart
     slope = (others * cart).sum() - np.concatenate([[0.0], np.cumsum(others * cart)])
     constant = m.MAX_STAGE_PROBABILITY * np.concatenate([[0.0], np.cumsum(others)])
     return DayTerms(
@@ -177,36 +207,51 @@ def expected_over(
     units0 = 1.0 + m.EXTRA_UNIT_RATE * traits.spend_level
     conv_mult = np.array([t.conversion_multiplier for t in terms])
     out = {h: (np.zeros(len(signup)), np.zeros(len(signup))) for h in horizons}
+    runs = {e.experiment_id: np.array([t.runs(e) for t in terms]) for e in experiments.EXPERIMENTS}
+    # per conversion multiplier: its days, their curves, and each user's knee index and first and last day
+    groups = []
+    for cm in np.unique(conv_mult):
+        days = np.flatnonzero(conv_mult == cm)
+        before = np.concatenate([[0], np.cumsum(conv_mult == cm)])  # the group's days before day d
+        knee = terms[int(days[0])].knee
+        slope = np.stack([terms[d].slope for d in days])
+        constant = np.stack([terms[d].constant for d in days])
+        k = np.searchsorted(knee, p, side="right")
+        spans = {
+            h: (before[np.clip(lo, 0, h)], before[np.clip(np.minimum(end, h - 1) + 1, np.clip(lo, 0, h), h)])
+            for h in horizons
+        }
+        groups.append((days, slope, constant, k, spans))
+    sums: dict = {}
     for prof in np.unique(profile):
         order_factor = visit_mult.copy()  # per day: visits x experiments' effect on conversion
         unit_factor = np.ones(longest)  # per day: experiments' effect on units per line
         for e in experiments.EXPERIMENTS:
-            runs = np.array([t.runs(e) for t in terms])
-            if e.lever == "none" or not runs.any():
+            if e.lever == "none" or not runs[e.experiment_id].any():
                 continue
             share = float((prof >> user_level.index(e)) & 1) if e.unit == "user" else e.allocation
-            factor = np.where(runs, 1.0 + e.true_relative_effect * share, 1.0)
+            factor = np.where(runs[e.experiment_id], 1.0 + e.true_relative_effect * share, 1.0)
             if e.lever == "checkout":
                 order_factor = order_factor * factor
             elif e.lever == "quantity":
                 unit_factor = unit_factor * factor
         users = np.flatnonzero(profile == prof)
-        for cm in np.unique(conv_mult):
-            days = np.flatnonzero(conv_mult == cm)
-            before = np.concatenate([[0], np.cumsum(conv_mult == cm)])  # the group's days before day d
-            knee = terms[int(days[0])].knee
-            slope = np.stack([terms[d].slope for d in days])
-            constant = np.stack([terms[d].constant for d in days])
-            k = np.searchsorted(knee, p[users], side="right")
+        p_users, rate_users = p[users], traits.visit_rate[users]
+        for days, slope, constant, k_all, spans in groups:
+            k = k_all[users]
             for weight, target in ((order_factor, 0), (order_factor * unit_factor * paid_share, 1)):
                 w = weight[days][:, None]
-                s_cum = np.vstack([np.zeros(len(knee) + 1), np.cumsum(slope * w, axis=0)])
-                c_cum = np.vstack([np.zeros(len(knee) + 1), np.cumsum(constant * w, axis=0)])
+                key = (id(slope), w.tobytes())  # profiles that differ only in the other target share sums
+                if key not in sums:
+                    sums[key] = (
+                        np.vstack([np.zeros(slope.shape[1]), np.cumsum(slope * w, axis=0)]),
+                        np.vstack([np.zeros(slope.shape[1]), np.cumsum(constant * w, axis=0)]),
+                    )
+                s_cum, c_cum = sums[key]
                 for h in horizons:
-                    a = before[np.clip(lo[users], 0, h)]
-                    b = before[np.clip(np.minimum(end[users], h - 1) + 1, np.clip(lo[users], 0, h), h)]
-                    total = p[users] * (s_cum[b, k] - s_cum[a, k]) + (c_cum[b, k] - c_cum[a, k])
-                    out[h][target][users] += traits.visit_rate[users] * total
+                    a, b = spans[h][0][users], spans[h][1][users]
+                    total = p_users * (s_cum[b, k] - s_cum[a, k]) + (c_cum[b, k] - c_cum[a, k])
+                    out[h][target][users] += rate_users * total
     return {
         h: Expectation(orders=o, spend_cents=s * units0 * m.UNIT_BASKET_CENTS) for h, (o, s) in out.items()
     }
