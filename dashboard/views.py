@@ -118,7 +118,7 @@ def page_kpis() -> None:
     if events.empty:
         st.info("No sale day in the selected dates.")
     else:
-        table(events, money_columns=("Revenue", "Revenue per sale day"),
+        table(events, "Sale events", money_columns=("Revenue", "Revenue per sale day"),
               percent_columns=("Lift vs a regular day", "Conversion"))  # fmt: skip
 
 
@@ -175,7 +175,7 @@ def page_categories() -> None:
 
     st.subheader("All categories in the selected dates")
     table(data.category_totals(data.in_range(days, f))[["category", "department", "revenue", "net_revenue", "units",
-          "orders", "revenue_share", "view_to_purchase_rate", "return_rate"]],
+          "orders", "revenue_share", "view_to_purchase_rate", "return_rate"]], "All categories in the selected dates",
           money_columns=("revenue", "net_revenue"), count_columns=("units", "orders"),
           percent_columns=("revenue_share", "view_to_purchase_rate", "return_rate"))  # fmt: skip
 
@@ -296,7 +296,7 @@ def page_funnel() -> None:
     fig.update_yaxes(tickformat=".0%")
     show(fig, steps[["window", "stage", "sessions_reached", "previous_stage_sessions", "step_conversion_rate"]],
          f"Step conversion: {event} against regular days")  # fmt: skip
-    table(steps[["window", "stage", "sessions_reached", "step_conversion_rate"]],
+    table(steps[["window", "stage", "sessions_reached", "step_conversion_rate"]], f"Step conversion: {event}",
           count_columns=("sessions_reached",), percent_columns=("step_conversion_rate",))  # fmt: skip
 
 
@@ -387,6 +387,6 @@ def page_rfm() -> None:
                                                               value_name="customers")  # fmt: skip
     show(fig, exported, "Customers by recency and frequency score (5 = best)")
     table(segments[["segment_name", "customers", "customer_share", "revenue", "revenue_share",
-                    "average_recency_days", "average_frequency"]],
+                    "average_recency_days", "average_frequency"]], "Segments",
           money_columns=("revenue",), count_columns=("customers",),
           percent_columns=("customer_share", "revenue_share"))  # fmt: skip
