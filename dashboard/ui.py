@@ -58,6 +58,11 @@ LABELS = {
     "recency_score": "Recency score",
     "frequency_score": "Frequency score",
     "event": "Sale event",
+    "region": "Region",
+    "users": "Registered users",
+    "buyers": "Buyers",
+    "buyer_share": "Share who bought",
+    "net_revenue_per_buyer": "Net revenue per buyer ($)",
 }
 
 

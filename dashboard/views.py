@@ -13,6 +13,7 @@ from dashboard.ui import LABELS, SALE_COLORS, change, count, headline, money, pe
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TOP_CATEGORIES = 5
+TOP_REGIONS = 15
 
 
 def load(name: str, *args):
@@ -348,30 +349,43 @@ def page_traffic() -> None:
 
 def page_rfm() -> None:
     st.title("RFM segments")
-    segments = load("rfm_segments")
+    totals = load("region_totals")
+    picked = st.selectbox("Region", ["All regions", *sorted(totals.region)], key="rfm_region",
+                          help="Where the customers live (a state, a province): pick one to see its customers alone")  # fmt: skip
+    region = None if picked == "All regions" else picked
+    segments = load("rfm_segments", region)
     customers = float(segments.customers.sum())
     as_of = segments.as_of_date.max() if len(segments) else None
+    where = f" in {region}" if region else ""
     cols = st.columns(4)
-    cols[0].metric("Customers", count(customers), help="Every customer with an order, whole history")
+    cols[0].metric("Customers", count(customers), help=f"Every customer with an order{where}, whole history")
     cols[1].metric("Segments", count(len(segments)))
     cols[2].metric("Net revenue of these customers", money(float(segments.revenue.sum())))
     cols[3].metric("Scores as of", f"{as_of:%d %b %Y}" if as_of is not None else "n/a")
     st.caption(
-        "RFM is a snapshot of the whole history as of the last order day: there is no previous period."
+        "RFM is a snapshot of the whole history as of the last order day: there is no previous period. "
+        "Scores rank every customer of the shop; a region shows its customers with those scores."
     )
+    if segments.empty:
+        st.info(f"No customer{where} yet.")
+        return
     segments = segments.assign(customer_share=segments.customers / customers if customers else 0.0,
                                revenue_share=segments.revenue / segments.revenue.sum())  # fmt: skip
     by_size = segments.sort_values("customers")
     fig = px.bar(by_size, x="customers", y="segment_name", orientation="h", labels=LABELS,
                  text=by_size.customer_share.map(lambda v: f"{v:.1%}"))  # fmt: skip
-    show(fig, by_size[["segment_name", "customers", "customer_share"]], "Customers per segment")
+    show(fig, by_size[["segment_name", "customers", "customer_share"]], f"Customers per segment{where}")
     by_revenue = segments.sort_values("revenue")
     fig = px.bar(by_revenue, x="revenue_share", y="segment_name", orientation="h", labels=LABELS,
                  text=by_revenue.revenue_share.map(lambda v: f"{v:.1%}"))  # fmt: skip
     fig.update_xaxes(tickformat=".0%")
-    show(fig, by_revenue[["segment_name", "revenue", "revenue_share"]], "Share of net revenue per segment")
+    show(
+        fig,
+        by_revenue[["segment_name", "revenue", "revenue_share"]],
+        f"Share of net revenue per segment{where}",
+    )
 
-    scores = load("rfm_scores")
+    scores = load("rfm_scores", region)
     grid = (
         scores.pivot(index="recency_score", columns="frequency_score", values="customers")
         .reindex(index=[5, 4, 3, 2, 1], columns=[1, 2, 3, 4, 5])
@@ -385,8 +399,23 @@ def page_rfm() -> None:
     fig.update_yaxes(type="category")
     exported = grid.reset_index(names="recency_score").melt(id_vars="recency_score", var_name="frequency_score",
                                                               value_name="customers")  # fmt: skip
-    show(fig, exported, "Customers by recency and frequency score (5 = best)")
+    show(fig, exported, f"Customers by recency and frequency score (5 = best){where}")
     table(segments[["segment_name", "customers", "customer_share", "revenue", "revenue_share",
                     "average_recency_days", "average_frequency"]], "Segments",
           money_columns=("revenue",), count_columns=("customers",),
           percent_columns=("customer_share", "revenue_share"))  # fmt: skip
+
+    st.subheader("By region")
+    shown = data.top_regions(totals, TOP_REGIONS).iloc[::-1]
+    colors = [
+        "#d62728" if r == region else "#9e9e9e" if r.startswith("Other") else "#1f77b4" for r in shown.region
+    ]
+    fig = px.bar(shown, x="net_revenue", y="region", orientation="h", labels=LABELS,
+                 hover_data={"buyers": ":,"})  # fmt: skip
+    fig.update_traces(marker_color=colors)
+    fig.update_xaxes(tickprefix="$")
+    fig.update_layout(height=max(400, 24 * len(shown)))
+    show(fig, shown.iloc[::-1], f"Net revenue per region: top {min(TOP_REGIONS, len(totals))} and the others")
+    table(totals[["region", "users", "buyers", "buyer_share", "net_revenue", "net_revenue_per_buyer"]],
+          "Regions", money_columns=("net_revenue", "net_revenue_per_buyer"), count_columns=("users", "buyers"),
+          percent_columns=("buyer_share",))  # fmt: skip

@@ -5,32 +5,22 @@ say why not; charts are labelled for people; drill-downs, sale events, deep link
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
-import subprocess
-import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
 import pandas as pd
 import pytest
 
+from dashboard.launch import launch_chromium, running_dashboard
 from pipeline.serve import published_duckdb
 from pipeline.settings import Settings
 from pipeline.warehouse import BUILD_STATE, read_json, write_json_atomic
-from tests.conftest import BIN, REPO, ecom
-from tests.serving.conftest import free_port, reachable_tmp_dir
+from tests.conftest import ecom
+from tests.serving.conftest import reachable_tmp_dir
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # A short US shop whose window holds two sale events (Black Friday-Cyber Monday and year end, with the weeks
 # around them).
@@ -52,14 +42,7 @@ RAW_NAMES = re.compile(r"_|^(variable|value|index|period|day)$")
 HUMAN_NUMBER = re.compile(
     r"-?\d{1,3}(,\d{3})*|-?\$\d{1,3}(,\d{3})*\.\d\d|-?\d+\.\d\d%|-?\d{1,3}(,\d{3})*\.\d"
 )
-TABLES = {
-    "kpis": 1,
-    "categories": 1,
-    "cohorts": 0,
-    "funnel": 1,
-    "traffic": 0,
-    "rfm": 1,
-}  # tables on each page
+TABLES = {"kpis": 1, "categories": 1, "cohorts": 0, "funnel": 1, "traffic": 0, "rfm": 2}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,32 +91,10 @@ def settings(marts_dir):
     return Settings.load(env={"ECOM_DATA_DIR": str(marts_dir), "ECOM_OPENING_DATE": str(OPENING)})
 
 
-def start_dashboard(env: dict) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "streamlit"), "run", str(REPO / "dashboard" / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("the dashboard did not come up within 60 s")
-
-
 @pytest.fixture(scope="module")
 def dashboard(marts_dir):
-    proc, url = start_dashboard({"ECOM_DATA_DIR": str(marts_dir)})
-    yield url
-    proc.kill()
-    proc.wait()
+    with running_dashboard({"ECOM_DATA_DIR": str(marts_dir)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +102,7 @@ def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        b = launch_chromium(p, chromium_path)
         yield b
         b.close()
 
@@ -382,7 +343,7 @@ EXPECTED = {
     "cohorts": (expected_cohorts, 2),
     "funnel": (expected_funnel, 2),
     "traffic": (expected_traffic, 2),
-    "rfm": (expected_rfm, 3),
+    "rfm": (expected_rfm, 4),
 }
 
 
@@ -595,6 +556,61 @@ def test_periods_drill_down_and_sale_events(dashboard, page, settings):
     assert sale["y"] == pytest.approx([r for _, r in expected], abs=1e-9)
 
 
+def test_drill_down_by_region(dashboard, page, settings):
+    """The RFM page for one region: its headlines, segments and the region breakdown are the marts' numbers
+    (dm_rfm_segments joined to dm_user_purchase_summary's region)."""
+    with published_duckdb(settings) as con:
+        by_region = con.execute(
+            "select region, count(*), sum(case when is_buyer then 1 else 0 end), sum(net_revenue) "
+            "from marts.dm_user_purchase_summary group by region order by 4 desc, region"
+        ).fetchall()
+        region = by_region[1][0]  # the second largest: not what the page shows unfiltered
+        in_region = "from marts.dm_rfm_segments r join marts.dm_user_purchase_summary u using (user_id) where u.region = ?"
+        customers, segments, revenue, as_of = one(
+            con,
+            f"select count(*), count(distinct segment_name), sum(monetary), max(as_of_date) {in_region}",
+            [region],
+        )
+        per_segment = dict(
+            con.execute(
+                f"select segment_name, count(*) {in_region} group by segment_name", [region]
+            ).fetchall()
+        )
+    assert len(by_region) > 15, "a shop over more regions than the chart shows one by one"
+
+    open_page(page, f"{dashboard}/rfm", "RFM segments", 4)
+    bars = chart(page, "Net revenue per region")["traces"][0]
+    shown = dict(zip(bars["y"], bars["x"], strict=True))
+    assert list(shown)[::-1][:15] == [r for r, *_ in by_region[:15]]  # largest at the top
+    for name, _, _, net in by_region[:15]:
+        assert shown[name] == pytest.approx(float(net), abs=0.005), name
+    rest = by_region[15:]
+    assert shown[f"Other regions ({len(rest)})"] == pytest.approx(float(sum(n for *_, n in rest)), abs=0.005)
+    row = next(r for r in table_rows(page.get_by_test_id("stTable").nth(1)) if r["Region"] == region)
+    _, users, buyers, net = by_region[1]
+    assert (row["Registered users"], row["Buyers"], row["Net revenue ($)"]) == (
+        f"{users:,}",
+        f"{buyers:,}",
+        f"${net:,.2f}",
+    )
+    assert row["Share who bought"] == f"{buyers / users:.2%}"
+
+    box = page.get_by_test_id("stSelectbox").filter(has_text="Region")
+    box.click()
+    page.keyboard.type(region)
+    page.get_by_role("option", name=region, exact=True).click()
+    wait_charts(page, 4, f"Customers per segment in {region}")
+    got = headlines(page)
+    assert_shows("region customers", got["Customers"][0], float(customers))
+    assert_shows("region segments", got["Segments"][0], float(segments))
+    assert_shows("region net revenue", got["Net revenue of these customers"][0], float(revenue))
+    assert got["Scores as of"][0] == f"{as_of:%d %b %Y}"
+    seg = chart(page, f"Customers per segment in {region}")["traces"][0]
+    assert dict(zip(seg["y"], seg["x"], strict=True)) == per_segment
+    heat = chart(page, f"recency and frequency score (5 = best) in {region}")["traces"][0]
+    assert sum(map(sum, heat["z"])) == customers
+
+
 def test_deep_links_and_csv_export(dashboard, page, settings, filtered):
     """Every page answers at its own address, with the filters in the link; a chart's CSV holds its numbers."""
     for path, title in TITLES.items():
@@ -623,29 +639,28 @@ def test_deep_links_and_csv_export(dashboard, page, settings, filtered):
 
 
 def test_a_new_publish_shows_without_restart(marts_dir, browser, settings):
-    proc, url = start_dashboard({"ECOM_DATA_DIR": str(marts_dir)})
-    page = browser.new_page()
-    try:
-        open_page(page, f"{url}/kpis", "KPI overview", 2)
-        state = read_json(settings.warehouse_dir / BUILD_STATE)
-        write_json_atomic(settings.warehouse_dir / BUILD_STATE, {**state, "build_id": "republished-build"})
-        ecom("publish", data_dir=marts_dir)
-        open_page(page, f"{url}/kpis", "KPI overview", 2)
-        page.get_by_text("Build republished-build").wait_for(timeout=30_000)
-    finally:
-        page.close()
-        proc.kill()
-        proc.wait()
+    with running_dashboard({"ECOM_DATA_DIR": str(marts_dir)}) as url:
+        page = browser.new_page()
+        try:
+            open_page(page, f"{url}/kpis", "KPI overview", 2)
+            state = read_json(settings.warehouse_dir / BUILD_STATE)
+            write_json_atomic(
+                settings.warehouse_dir / BUILD_STATE, {**state, "build_id": "republished-build"}
+            )
+            ecom("publish", data_dir=marts_dir)
+            open_page(page, f"{url}/kpis", "KPI overview", 2)
+            page.get_by_text("Build republished-build").wait_for(timeout=30_000)
+        finally:
+            page.close()
 
 
 def test_every_headline_from_postgres(marts_dir, browser, bi_server, settings):
     ecom("serve", data_dir=marts_dir, env=bi_server.env_for(marts_dir))
-    proc, url = start_dashboard({"ECOM_DATA_DIR": str(marts_dir), "ECOM_DASHBOARD_DSN": bi_server.reader_url})
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        check_every_page(page, url, settings, View(OPENING, LAST))
-        assert page.get_by_text("PostgreSQL").count() >= 1
-    finally:
-        page.close()
-        proc.kill()
-        proc.wait()
+    env = {"ECOM_DATA_DIR": str(marts_dir), "ECOM_DASHBOARD_DSN": bi_server.reader_url}
+    with running_dashboard(env) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            check_every_page(page, url, settings, View(OPENING, LAST))
+            assert page.get_by_text("PostgreSQL").count() >= 1
+        finally:
+            page.close()
