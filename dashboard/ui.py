@@ -99,17 +99,28 @@ def change(current: float | None, previous: float | None, rate: bool = False) ->
     return f"{current / previous - 1:+.1%}"
 
 
-def headline(column, label: str, value: str, delta: str | None, previous: tuple[str, str]) -> None:
-    """A headline with its change against the previous period; `previous` is (short name, full dates)."""
-    short, full = previous
+def headline(
+    column, label: str, value: str, delta: str | None, previous: tuple[str, str], note: str = ""
+) -> None:
+    """A headline with its change against the previous period; `previous` is (short name, full dates). The
+    period compared with is written once under the row (`compared_with`), not in every headline."""
+    _, full = previous
     column.metric(
         label,
         value,
         delta=delta if delta is not None else "no earlier data",
         delta_color="normal" if delta is not None else "off",
         delta_arrow="auto" if delta is not None else "off",
-        delta_description=f"vs {short}" if delta is not None else None,
-        help=f"Change against {full}" if delta is not None else f"The data does not hold all of {full}",
+        help=note
+        + (f"Change against {full}" if delta is not None else f"The data does not hold all of {full}"),
+    )
+
+
+def compared_with(previous: tuple[str, str], available: bool) -> None:
+    """The line under a row of headlines that says what their changes compare with."""
+    _, full = previous
+    st.caption(
+        f"Changes against {full}." if available else f"No change shown: the data does not hold all of {full}."
     )
 
 

@@ -9,7 +9,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import LABELS, SALE_COLORS, change, count, headline, money, percent, show, table
+from dashboard.ui import (
+    LABELS,
+    SALE_COLORS,
+    change,
+    compared_with,
+    count,
+    headline,
+    money,
+    percent,
+    show,
+    table,
+)
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TOP_CATEGORIES = 5
@@ -44,9 +55,9 @@ def grain_picker(key: str) -> str:
 
 
 def period_axis(fig: go.Figure, grain: str) -> None:
-    fig.update_xaxes(
-        title_text=grain if grain != "Day" else "Day", tickformat="%d %b %Y" if grain != "Month" else "%b %Y"
-    )
+    """Dates on every x axis, the axis title once (on the bottom axis when a chart has rows)."""
+    fig.update_xaxes(tickformat="%d %b %Y" if grain != "Month" else "%b %Y")
+    fig.update_layout(xaxis_title_text=grain)
 
 
 # ----------------------------------------------------------------------------------------------- KPIs
@@ -59,25 +70,24 @@ def page_kpis() -> None:
     current, previous = split(days, f)
     now = data.kpi_totals(current)
     before = data.kpi_totals(previous) if len(previous) else {}
-    shop = " (all channels)" if f.segmented else ""
+    shop = "All channels and devices (orders are not attributed to one). " if f.segmented else ""
     prev = previous_label(f)
     cols = st.columns(5)
     headline(
-        cols[0], f"Revenue{shop}", money(now["revenue"]), change(now["revenue"], before.get("revenue")), prev
+        cols[0], "Revenue", money(now["revenue"]), change(now["revenue"], before.get("revenue")), prev, shop
     )
-    headline(
-        cols[1], f"Orders{shop}", count(now["orders"]), change(now["orders"], before.get("orders")), prev
-    )
-    headline(cols[2], f"Average order value{shop}", money(now["average_order_value"]),
-             change(now["average_order_value"], before.get("average_order_value")), prev)  # fmt: skip
+    headline(cols[1], "Orders", count(now["orders"]), change(now["orders"], before.get("orders")), prev, shop)
+    headline(cols[2], "Average order value", money(now["average_order_value"]),
+             change(now["average_order_value"], before.get("average_order_value")), prev, shop)  # fmt: skip
     headline(
         cols[3], "Sessions", count(now["sessions"]), change(now["sessions"], before.get("sessions")), prev
     )
     headline(cols[4], "Conversion", percent(now["conversion_rate"]),
              change(now["conversion_rate"], before.get("conversion_rate"), rate=True), prev)  # fmt: skip
+    compared_with(prev, bool(before))
     if f.segmented:
         st.info(
-            "Channel and device apply to sessions, conversion and cart abandonment. Orders, revenue and average "
+            "Channel and device apply to sessions, conversion and cart abandonment. Revenue, orders and average "
             "order value stay shop-wide: the marts do not attribute orders to a channel or device."
         )
 
@@ -106,9 +116,12 @@ def page_kpis() -> None:
     rates = periods.melt(id_vars="period", value_vars=["conversion_rate", "cart_abandonment_rate"],
                          var_name="measure", value_name="share")  # fmt: skip
     rates["measure"] = rates.measure.map(LABELS)
-    fig = px.line(rates, x="period", y="share", color="measure", markers=grain != "Day",
-                  labels={"share": "Share of sessions", "measure": ""})  # fmt: skip
-    fig.update_yaxes(tickformat=".1%")
+    # Two rows, each with its own scale: conversion (a few percent) would lie flat under cart abandonment
+    # (70-90%) on one axis.
+    fig = px.line(rates, x="period", y="share", color="measure", facet_row="measure", markers=grain != "Day",
+                  labels={"share": "Share of sessions", "measure": ""}, height=520)  # fmt: skip
+    fig.update_yaxes(matches=None, tickformat=".1%")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     period_axis(fig, grain)
     segment = "the chosen channels and devices" if f.segmented else "all sessions"
     show(fig, periods[["period", "sessions", "cart_sessions", "purchasing_sessions", "conversion_rate",
@@ -155,12 +168,14 @@ def page_categories() -> None:
     if picked == "All categories" and len(totals):
         cols[4].metric("Top category", str(totals.category.iloc[0]),
                        help=f"{percent(totals.revenue_share.iloc[0])} of category revenue")  # fmt: skip
+    compared_with(prev, bool(before))
 
-    grain = grain_picker("categories_grain")
     if picked == "All categories":
         fig = px.bar(totals, x="category", y="revenue", color="department", labels=LABELS)
         fig.update_xaxes(categoryorder="total descending")
         show(fig, totals[["category", "department", "revenue", "units"]], "Revenue by category")
+    grain = grain_picker("categories_grain")
+    if picked == "All categories":
         top = totals.category.head(TOP_CATEGORIES).tolist()
         periods = data.top_and_other(data.by_period(current, grain, ["revenue", "units"], ("category",)), top)
         title = f"Revenue per {grain.lower()}: top {len(top)} categories and the others"
@@ -215,14 +230,17 @@ def page_cohorts() -> None:
     headline(cols[1], "Cohorts", count(now["cohorts"]), change(now["cohorts"], before.get("cohorts")), prev)
     headline(cols[2], "Month-1 retention", percent(now["month_1_retention"]),
              change(now["month_1_retention"], before.get("month_1_retention"), rate=True), prev)  # fmt: skip
+    compared_with(prev, bool(before))
     st.caption("Cohorts whose month is in the selected dates; each follows its users to the newest month.")
     if current.empty:
         st.info("No cohort starts in the selected range.")
         return
     current = current.assign(cohort=current.cohort_month.dt.strftime("%Y-%m"))
     grid = current.pivot(index="cohort", columns="period_number", values="retention_rate")
-    later = current[current.period_number > 0].retention_rate
-    top = float(later.max()) if len(later) else float(current.retention_rate.max())
+    # The colour scale runs from 0 to the highest retention shown, except month 0 of first-purchase cohorts,
+    # 100% by definition, which would wash out every later month.
+    scaled = current[(current.period_number > 0) | (cohort_type != "first_purchase")].retention_rate
+    top = float(scaled.max()) if len(scaled) else 1.0
     fig = px.imshow(grid, text_auto=".1%", aspect="auto", color_continuous_scale="Blues", zmin=0, zmax=top,
                     labels={"x": LABELS["period_number"], "y": LABELS["cohort"], "color": "Retention"})  # fmt: skip
     fig.update_xaxes(type="category")
@@ -261,12 +279,17 @@ def page_funnel() -> None:
              change(now["conversion_rate"], before.get("conversion_rate"), rate=True), prev)  # fmt: skip
     headline(cols[3], "Cart abandonment", percent(now["cart_abandonment_rate"]),
              change(now["cart_abandonment_rate"], before.get("cart_abandonment_rate"), rate=True), prev)  # fmt: skip
+    compared_with(prev, bool(before))
 
     stages = data.funnel_stages(current)
     shown = pd.DataFrame({"stage": ["session", *stages.stage],
                           "sessions_reached": [now["sessions"], *stages.sessions_reached]})  # fmt: skip
     fig = go.Figure(
-        go.Funnel(y=shown.stage.map(str.title), x=shown.sessions_reached, textinfo="value+percent previous")
+        go.Funnel(
+            y=shown.stage.map(str.title),
+            x=shown.sessions_reached,
+            texttemplate="%{value:,}<br>%{percentPrevious:.0%}",
+        )
     )
     fig.update_layout(xaxis_title="Sessions", yaxis_title="Stage")
     show(fig, shown, "Sessions reaching each stage (drop-off between stages)")
@@ -310,21 +333,24 @@ def page_traffic() -> None:
     rows = load("traffic_days", f)
     current, previous = split(rows, f)
     prev = previous_label(f)
-    sessions, before = (
+    sessions, previous_sessions = (
         float(current.sessions.sum()),
         float(previous.sessions.sum()) if len(previous) else None,
     )
     per_day = sessions / max(current.day.nunique(), 1)
-    per_day_before = before / max(previous.day.nunique(), 1) if before is not None else None
+    per_day_before = (
+        previous_sessions / max(previous.day.nunique(), 1) if previous_sessions is not None else None
+    )
     hourly = load("traffic_hourly")
     cols = st.columns(3)
-    headline(cols[0], "Sessions", count(sessions), change(sessions, before), prev)
+    headline(cols[0], "Sessions", count(sessions), change(sessions, previous_sessions), prev)
     headline(cols[1], "Sessions per day", count(per_day), change(per_day, per_day_before), prev)
     if len(hourly):
         busiest = hourly.loc[hourly.average_sessions_per_day.idxmax()]
-        cols[2].metric("Busiest hour (all history)", f"{busiest.weekday_name[:3]} {int(busiest.hour):02d}:00",
+        cols[2].metric("Busiest hour (all history)", f"{busiest.weekday_name[:3]} {int(busiest.hour):02d}:00 UTC",
                        help="From the weekday x hour mart, which covers the whole history of every channel")  # fmt: skip
 
+    compared_with(prev, previous_sessions is not None)
     grain = grain_picker("traffic_grain")
     periods = data.by_period(current, grain, ["sessions", "purchasing_sessions"], ("channel",))
     periods["channel"] = periods.channel.map(data.humanize)
