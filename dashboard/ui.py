@@ -100,16 +100,23 @@ def change(current: float | None, previous: float | None, rate: bool = False) ->
 
 
 def headline(
-    column, label: str, value: str, delta: str | None, previous: tuple[str, str], note: str = ""
+    column,
+    label: str,
+    value: str,
+    delta: str | None,
+    previous: tuple[str, str],
+    note: str = "",
+    lower_is_better: bool = False,
 ) -> None:
     """A headline with its change against the previous period; `previous` is (short name, full dates). The
-    period compared with is written once under the row (`compared_with`), not in every headline."""
+    period compared with is written once under the row (`compared_with`), not in every headline. A rise shows
+    green, or red when `lower_is_better` (cart abandonment)."""
     _, full = previous
     column.metric(
         label,
         value,
         delta=delta if delta is not None else "no earlier data",
-        delta_color="normal" if delta is not None else "off",
+        delta_color=("inverse" if lower_is_better else "normal") if delta is not None else "off",
         delta_arrow="auto" if delta is not None else "off",
         help=note
         + (f"Change against {full}" if delta is not None else f"The data does not hold all of {full}"),

@@ -171,7 +171,14 @@ def page_categories() -> None:
     compared_with(prev, bool(before))
 
     if picked == "All categories":
-        fig = px.bar(totals, x="category", y="revenue", color="department", labels=LABELS)
+        fig = px.bar(
+            totals,
+            x="category",
+            y="revenue",
+            color="department",
+            labels=LABELS,
+            category_orders={"department": sorted(days.department.unique())},
+        )  # same colours whatever the dates
         fig.update_xaxes(categoryorder="total descending")
         show(fig, totals[["category", "department", "revenue", "units"]], "Revenue by category")
     grain = grain_picker("categories_grain")
@@ -278,7 +285,8 @@ def page_funnel() -> None:
     headline(cols[2], "Session conversion", percent(now["conversion_rate"]),
              change(now["conversion_rate"], before.get("conversion_rate"), rate=True), prev)  # fmt: skip
     headline(cols[3], "Cart abandonment", percent(now["cart_abandonment_rate"]),
-             change(now["cart_abandonment_rate"], before.get("cart_abandonment_rate"), rate=True), prev)  # fmt: skip
+             change(now["cart_abandonment_rate"], before.get("cart_abandonment_rate"), rate=True), prev,
+             lower_is_better=True)  # fmt: skip
     compared_with(prev, bool(before))
 
     stages = data.funnel_stages(current)
@@ -313,10 +321,11 @@ def page_funnel() -> None:
     steps["step_conversion_rate"] = steps.sessions_reached / steps.previous_stage_sessions.where(
         steps.previous_stage_sessions > 0
     )
-    steps = steps.sort_values(["stage_number", "window"])
     order = [w for w in ("Regular days", "Week before", "Sale days", "Week after") if w in set(steps.window)]
+    steps = steps.assign(stage=steps.stage.str.title(), window_order=steps.window.map(order.index))
+    steps = steps.sort_values(["stage_number", "window_order"])
     fig = px.bar(steps, x="stage", y="step_conversion_rate", color="window", barmode="group", labels=LABELS,
-                 category_orders={"stage": list(data.STAGES), "window": order})  # fmt: skip
+                 category_orders={"stage": [s.title() for s in data.STAGES], "window": order})  # fmt: skip
     fig.update_yaxes(tickformat=".0%")
     show(fig, steps[["window", "stage", "sessions_reached", "previous_stage_sessions", "step_conversion_rate"]],
          f"Step conversion: {event} against regular days")  # fmt: skip

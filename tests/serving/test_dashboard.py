@@ -561,7 +561,7 @@ def test_periods_drill_down_and_sale_events(dashboard, page, settings):
             "and k.promo_period = 'sale' group by f.stage, f.stage_number order by f.stage_number",
             [name],
         ).fetchall()
-    assert list(sale["x"]) == [s for s, _ in expected]
+    assert list(sale["x"]) == [s.title() for s, _ in expected]
     assert sale["y"] == pytest.approx([r for _, r in expected], abs=1e-9)
 
 
