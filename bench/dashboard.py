@@ -18,33 +18,28 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 BIN = Path(sys.executable).parent
+
+from pipeline.errors import PipelineFailed  # noqa: E402  (after the repo is on the path)
+
 OPENING, LAST = dt.date(2025, 11, 4), dt.date(2025, 12, 2)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = {  # url path -> (title, charts)
     "kpis": ("KPI overview", 2),
     "categories": ("Category performance", 2),
     "cohorts": ("Cohort retention", 2),
     "funnel": ("Funnel", 2),
     "traffic": ("Traffic", 2),
-    "rfm": ("RFM segments", 3),
+    "rfm": ("RFM segments", 4),
 }
 READY_JS = """([n, part]) => {
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
@@ -52,32 +47,6 @@ READY_JS = """([n, part]) => {
     .filter(e => e.data && e.data.length > 0 && e.querySelector('svg.main-svg'));
   return done.length >= n && (!part || done.some(e => ((e._fullLayout.title || {}).text || '').includes(part)));
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_dashboard(env: dict) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "streamlit"), "run", str(REPO / "dashboard" / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("the dashboard did not come up within 90 s")
 
 
 def load(browser, url: str, title: str, charts: int, shot: Path | None = None) -> float:
@@ -90,11 +59,18 @@ def load(browser, url: str, title: str, charts: int, shot: Path | None = None) -
         page.wait_for_function(READY_JS, arg=[charts, ""], timeout=120_000)
         seconds = time.perf_counter() - started
         if shot is not None:
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(shot), full_page=True)
+            screenshot(page, shot)
         return seconds
     finally:
         page.close()
+
+
+def screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main container, so the window grows to the content first."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": max(1000, int(height))})
+    page.wait_for_timeout(1500)  # charts redraw at the new size
+    page.screenshot(path=str(path), full_page=True)
 
 
 def switch_to_week(browser, url: str) -> float:
@@ -137,6 +113,9 @@ def main() -> int:
         if args.shots:
             args.shots.mkdir(parents=True, exist_ok=True)
         return bench(env, chromium, args)
+    except PipelineFailed as exc:
+        print(f"bench/dashboard.py: {exc}", file=sys.stderr)
+        return 1
     finally:
         if owned:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -146,6 +125,7 @@ def bench(env: dict, chromium: str, args) -> int:
     from playwright.sync_api import sync_playwright
 
     from dashboard.data import date_bounds, segments
+    from dashboard.launch import launch_chromium, running_dashboard
     from pipeline.settings import Settings
 
     settings = Settings.load(env={k: v for k, v in env.items() if k.startswith("ECOM_")})
@@ -153,29 +133,22 @@ def bench(env: dict, chromium: str, args) -> int:
     channels, devices = segments(settings)
     link = "?" + urllib.parse.urlencode({"start": max(first, last - dt.timedelta(days=13)).isoformat(),
                                          "end": last.isoformat(), "channel": channels[0], "device": devices[0]})  # fmt: skip
-    proc, url = start_dashboard(env)
     rows = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                for path, (title, charts) in PAGES.items():
-                    cold = load(browser, f"{url}/{path}", title, charts)
-                    warm = [load(browser, f"{url}/{path}", title, charts) for _ in range(args.repeats)]
-                    shot = args.shots / f"{path}.png" if args.shots else None
-                    load(browser, f"{url}/{path}", title, charts, shot)
-                    filtered = load(browser, f"{url}/{path}{link}", title, charts)
-                    if args.shots:
-                        load(
-                            browser, f"{url}/{path}{link}", title, charts, args.shots / f"{path}-filtered.png"
-                        )
-                    rows.append((path, cold, statistics.median(warm), max(warm), filtered))
-                week = [switch_to_week(browser, url) for _ in range(args.repeats)]
-            finally:
-                browser.close()
-    finally:
-        proc.kill()
-        proc.wait()
+    with running_dashboard(env) as url, sync_playwright() as p:
+        browser = launch_chromium(p, chromium)
+        try:
+            for path, (title, charts) in PAGES.items():
+                cold = load(browser, f"{url}/{path}", title, charts)
+                warm = [load(browser, f"{url}/{path}", title, charts) for _ in range(args.repeats)]
+                shot = args.shots / f"{path}.png" if args.shots else None
+                load(browser, f"{url}/{path}", title, charts, shot)
+                filtered = load(browser, f"{url}/{path}{link}", title, charts)
+                if args.shots:
+                    load(browser, f"{url}/{path}{link}", title, charts, args.shots / f"{path}-filtered.png")
+                rows.append((path, cold, statistics.median(warm), max(warm), filtered))
+            week = [switch_to_week(browser, url) for _ in range(args.repeats)]
+        finally:
+            browser.close()
 
     print()
     print(f"data: {env['ECOM_DATA_DIR']} ({first} .. {last}); filter link: {link}")

@@ -354,22 +354,59 @@ def traffic_days(settings: Settings, f: Filters) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------- RFM
 
 
-def rfm_segments(settings: Settings) -> pd.DataFrame:
+def _in_region(region: str | None, params: dict) -> str:
+    """A join of RFM rows (alias r) to their users' region, when one region is asked for."""
+    if region is None:
+        return ""
+    params["region"] = region
+    return (
+        " inner join marts.dm_user_purchase_summary as u on u.user_id = r.user_id and u.region = %(region)s"
+    )
+
+
+def rfm_segments(settings: Settings, region: str | None = None) -> pd.DataFrame:
+    """Customers, net revenue, recency and frequency per RFM segment, of every customer or of one region's."""
+    params: dict = {}
     return q(
         settings,
-        "select segment_name, count(*) as customers, sum(monetary) as revenue, avg(recency_days) as "
-        "average_recency_days, avg(frequency) as average_frequency, max(as_of_date) as as_of_date "
-        "from marts.dm_rfm_segments group by segment_name order by revenue desc",
+        "select r.segment_name, count(*) as customers, sum(r.monetary) as revenue, avg(r.recency_days) as "
+        "average_recency_days, avg(r.frequency) as average_frequency, max(r.as_of_date) as as_of_date "
+        f"from marts.dm_rfm_segments as r{_in_region(region, params)} group by r.segment_name order by revenue desc",
+        params,
         dates=("as_of_date",),
     )
 
 
-def rfm_scores(settings: Settings) -> pd.DataFrame:
+def rfm_scores(settings: Settings, region: str | None = None) -> pd.DataFrame:
+    params: dict = {}
     return q(
         settings,
-        "select recency_score, frequency_score, count(*) as customers, sum(monetary) as revenue "
-        "from marts.dm_rfm_segments group by recency_score, frequency_score",
+        "select r.recency_score, r.frequency_score, count(*) as customers, sum(r.monetary) as revenue "
+        f"from marts.dm_rfm_segments as r{_in_region(region, params)} group by r.recency_score, r.frequency_score",
+        params,
     )
+
+
+def region_totals(settings: Settings) -> pd.DataFrame:
+    """Per region (where users live): registered users, buyers and their net revenue, largest revenue first."""
+    df = q(
+        settings,
+        "select region, count(*) as users, sum(case when is_buyer then 1 else 0 end) as buyers, "
+        "sum(net_revenue) as net_revenue from marts.dm_user_purchase_summary group by region",
+    )
+    df["buyer_share"] = df.buyers / df.users.where(df.users > 0)
+    df["net_revenue_per_buyer"] = df.net_revenue / df.buyers.where(df.buyers > 0)
+    return df.sort_values(["net_revenue", "region"], ascending=[False, True]).reset_index(drop=True)
+
+
+def top_regions(totals: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The `top` regions by net revenue, and one row for the rest ("Other regions (N)")."""
+    head, rest = totals.head(top), totals.iloc[top:]
+    if rest.empty:
+        return head[["region", "net_revenue", "buyers"]]
+    other = pd.DataFrame({"region": [f"Other regions ({len(rest)})"], "net_revenue": [rest.net_revenue.sum()],
+                          "buyers": [rest.buyers.sum()]})  # fmt: skip
+    return pd.concat([head[["region", "net_revenue", "buyers"]], other], ignore_index=True)
 
 
 def _date(value) -> dt.date:

@@ -1,8 +1,9 @@
 """How the dashboard writes numbers and draws: compact headline formats, changes against the previous period,
-and a chart helper that labels axes for people and offers what the chart shows as CSV."""
+a chart helper that labels axes for people and offers what the chart shows as CSV, and formatted tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
@@ -57,6 +58,11 @@ LABELS = {
     "recency_score": "Recency score",
     "frequency_score": "Frequency score",
     "event": "Sale event",
+    "region": "Region",
+    "users": "Registered users",
+    "buyers": "Buyers",
+    "buyer_share": "Share who bought",
+    "net_revenue_per_buyer": "Net revenue per buyer ($)",
 }
 
 
@@ -93,17 +99,35 @@ def change(current: float | None, previous: float | None, rate: bool = False) ->
     return f"{current / previous - 1:+.1%}"
 
 
-def headline(column, label: str, value: str, delta: str | None, previous: tuple[str, str]) -> None:
-    """A headline with its change against the previous period; `previous` is (short name, full dates)."""
-    short, full = previous
+def headline(
+    column,
+    label: str,
+    value: str,
+    delta: str | None,
+    previous: tuple[str, str],
+    note: str = "",
+    lower_is_better: bool = False,
+) -> None:
+    """A headline with its change against the previous period; `previous` is (short name, full dates). The
+    period compared with is written once under the row (`compared_with`), not in every headline. A rise shows
+    green, or red when `lower_is_better` (cart abandonment)."""
+    _, full = previous
     column.metric(
         label,
         value,
         delta=delta if delta is not None else "no earlier data",
-        delta_color="normal" if delta is not None else "off",
+        delta_color=("inverse" if lower_is_better else "normal") if delta is not None else "off",
         delta_arrow="auto" if delta is not None else "off",
-        delta_description=f"vs {short}" if delta is not None else None,
-        help=f"Change against {full}" if delta is not None else f"The data does not hold all of {full}",
+        help=note
+        + (f"Change against {full}" if delta is not None else f"The data does not hold all of {full}"),
+    )
+
+
+def compared_with(previous: tuple[str, str], available: bool) -> None:
+    """The line under a row of headlines that says what their changes compare with."""
+    _, full = previous
+    st.caption(
+        f"Changes against {full}." if available else f"No change shown: the data does not hold all of {full}."
     )
 
 
@@ -129,13 +153,35 @@ def show(fig: go.Figure, table: pd.DataFrame, title: str) -> None:
     )
 
 
-def table(df: pd.DataFrame, money_columns=(), percent_columns=(), count_columns=()) -> None:
-    """A table with human headers, money as dollars and ratios as percentages."""
-    shown = df.copy()
-    for column in percent_columns:
-        shown[column] = shown[column] * 100
-    config = {c: st.column_config.NumberColumn(LABELS.get(c, c), format="dollar") for c in money_columns}
-    config |= {c: st.column_config.NumberColumn(LABELS.get(c, c), format="%.2f%%") for c in percent_columns}
-    config |= {c: st.column_config.NumberColumn(LABELS.get(c, c), format="localized") for c in count_columns}
-    config |= {c: LABELS[c] for c in df.columns if c in LABELS and c not in config}
-    st.dataframe(shown, hide_index=True, column_config=config, width="stretch")
+def table(df: pd.DataFrame, title: str, money_columns=(), percent_columns=(), count_columns=()) -> None:
+    """A static table with human headers, money in dollars, ratios as percentages, other numbers rounded and
+    dates written out, every row shown; under it, a CSV download of its numbers (unrounded).
+
+    A static table rather than an interactive grid: these tables hold a few dozen rows at most, and the grid
+    draws on a canvas whose accessible text (what a screen reader reads, what a copy takes) is the raw number
+    (0.5334570335150179 for 0.53%), whatever format the column shows."""
+    formats = {}
+    for column in df.columns:
+        if column in money_columns:
+            formats[column] = "${:,.2f}"
+        elif column in percent_columns:
+            formats[column] = percent
+        elif column in count_columns or pd.api.types.is_integer_dtype(df[column]):
+            formats[column] = "{:,.0f}"
+        elif pd.api.types.is_float_dtype(df[column]):
+            formats[column] = "{:,.1f}"
+        elif any(isinstance(v, dt.date) for v in df[column].head(1)):
+            formats[column] = "{:%d %b %Y}"
+    shown = df.rename(columns=LABELS)
+    styled = shown.style.format({LABELS.get(c, c): f for c, f in formats.items()}, na_rep="n/a")
+    st.table(styled.hide(axis="index"), hide_index=True)
+    slug = _slug(title)
+    st.download_button(
+        "Download CSV",
+        shown.to_csv(index=False).encode(),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        key=f"csv-table-{slug}",
+        on_click="ignore",
+        help=f"The data of the table “{title}”",
+    )

@@ -9,10 +9,22 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data
-from dashboard.ui import LABELS, SALE_COLORS, change, count, headline, money, percent, show, table
+from dashboard.ui import (
+    LABELS,
+    SALE_COLORS,
+    change,
+    compared_with,
+    count,
+    headline,
+    money,
+    percent,
+    show,
+    table,
+)
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TOP_CATEGORIES = 5
+TOP_REGIONS = 15
 
 
 def load(name: str, *args):
@@ -43,9 +55,9 @@ def grain_picker(key: str) -> str:
 
 
 def period_axis(fig: go.Figure, grain: str) -> None:
-    fig.update_xaxes(
-        title_text=grain if grain != "Day" else "Day", tickformat="%d %b %Y" if grain != "Month" else "%b %Y"
-    )
+    """Dates on every x axis, the axis title once (on the bottom axis when a chart has rows)."""
+    fig.update_xaxes(tickformat="%d %b %Y" if grain != "Month" else "%b %Y")
+    fig.update_layout(xaxis_title_text=grain)
 
 
 # ----------------------------------------------------------------------------------------------- KPIs
@@ -58,25 +70,24 @@ def page_kpis() -> None:
     current, previous = split(days, f)
     now = data.kpi_totals(current)
     before = data.kpi_totals(previous) if len(previous) else {}
-    shop = " (all channels)" if f.segmented else ""
+    shop = "All channels and devices (orders are not attributed to one). " if f.segmented else ""
     prev = previous_label(f)
     cols = st.columns(5)
     headline(
-        cols[0], f"Revenue{shop}", money(now["revenue"]), change(now["revenue"], before.get("revenue")), prev
+        cols[0], "Revenue", money(now["revenue"]), change(now["revenue"], before.get("revenue")), prev, shop
     )
-    headline(
-        cols[1], f"Orders{shop}", count(now["orders"]), change(now["orders"], before.get("orders")), prev
-    )
-    headline(cols[2], f"Average order value{shop}", money(now["average_order_value"]),
-             change(now["average_order_value"], before.get("average_order_value")), prev)  # fmt: skip
+    headline(cols[1], "Orders", count(now["orders"]), change(now["orders"], before.get("orders")), prev, shop)
+    headline(cols[2], "Average order value", money(now["average_order_value"]),
+             change(now["average_order_value"], before.get("average_order_value")), prev, shop)  # fmt: skip
     headline(
         cols[3], "Sessions", count(now["sessions"]), change(now["sessions"], before.get("sessions")), prev
     )
     headline(cols[4], "Conversion", percent(now["conversion_rate"]),
              change(now["conversion_rate"], before.get("conversion_rate"), rate=True), prev)  # fmt: skip
+    compared_with(prev, bool(before))
     if f.segmented:
         st.info(
-            "Channel and device apply to sessions, conversion and cart abandonment. Orders, revenue and average "
+            "Channel and device apply to sessions, conversion and cart abandonment. Revenue, orders and average "
             "order value stay shop-wide: the marts do not attribute orders to a channel or device."
         )
 
@@ -105,9 +116,12 @@ def page_kpis() -> None:
     rates = periods.melt(id_vars="period", value_vars=["conversion_rate", "cart_abandonment_rate"],
                          var_name="measure", value_name="share")  # fmt: skip
     rates["measure"] = rates.measure.map(LABELS)
-    fig = px.line(rates, x="period", y="share", color="measure", markers=grain != "Day",
-                  labels={"share": "Share of sessions", "measure": ""})  # fmt: skip
-    fig.update_yaxes(tickformat=".1%")
+    # Two rows, each with its own scale: conversion (a few percent) would lie flat under cart abandonment
+    # (70-90%) on one axis.
+    fig = px.line(rates, x="period", y="share", color="measure", facet_row="measure", markers=grain != "Day",
+                  labels={"share": "Share of sessions", "measure": ""}, height=520)  # fmt: skip
+    fig.update_yaxes(matches=None, tickformat=".1%")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     period_axis(fig, grain)
     segment = "the chosen channels and devices" if f.segmented else "all sessions"
     show(fig, periods[["period", "sessions", "cart_sessions", "purchasing_sessions", "conversion_rate",
@@ -118,7 +132,7 @@ def page_kpis() -> None:
     if events.empty:
         st.info("No sale day in the selected dates.")
     else:
-        table(events, money_columns=("Revenue", "Revenue per sale day"),
+        table(events, "Sale events", money_columns=("Revenue", "Revenue per sale day"),
               percent_columns=("Lift vs a regular day", "Conversion"))  # fmt: skip
 
 
@@ -154,12 +168,21 @@ def page_categories() -> None:
     if picked == "All categories" and len(totals):
         cols[4].metric("Top category", str(totals.category.iloc[0]),
                        help=f"{percent(totals.revenue_share.iloc[0])} of category revenue")  # fmt: skip
+    compared_with(prev, bool(before))
 
-    grain = grain_picker("categories_grain")
     if picked == "All categories":
-        fig = px.bar(totals, x="category", y="revenue", color="department", labels=LABELS)
+        fig = px.bar(
+            totals,
+            x="category",
+            y="revenue",
+            color="department",
+            labels=LABELS,
+            category_orders={"department": sorted(days.department.unique())},
+        )  # same colours whatever the dates
         fig.update_xaxes(categoryorder="total descending")
         show(fig, totals[["category", "department", "revenue", "units"]], "Revenue by category")
+    grain = grain_picker("categories_grain")
+    if picked == "All categories":
         top = totals.category.head(TOP_CATEGORIES).tolist()
         periods = data.top_and_other(data.by_period(current, grain, ["revenue", "units"], ("category",)), top)
         title = f"Revenue per {grain.lower()}: top {len(top)} categories and the others"
@@ -175,7 +198,7 @@ def page_categories() -> None:
 
     st.subheader("All categories in the selected dates")
     table(data.category_totals(data.in_range(days, f))[["category", "department", "revenue", "net_revenue", "units",
-          "orders", "revenue_share", "view_to_purchase_rate", "return_rate"]],
+          "orders", "revenue_share", "view_to_purchase_rate", "return_rate"]], "All categories in the selected dates",
           money_columns=("revenue", "net_revenue"), count_columns=("units", "orders"),
           percent_columns=("revenue_share", "view_to_purchase_rate", "return_rate"))  # fmt: skip
 
@@ -214,14 +237,17 @@ def page_cohorts() -> None:
     headline(cols[1], "Cohorts", count(now["cohorts"]), change(now["cohorts"], before.get("cohorts")), prev)
     headline(cols[2], "Month-1 retention", percent(now["month_1_retention"]),
              change(now["month_1_retention"], before.get("month_1_retention"), rate=True), prev)  # fmt: skip
+    compared_with(prev, bool(before))
     st.caption("Cohorts whose month is in the selected dates; each follows its users to the newest month.")
     if current.empty:
         st.info("No cohort starts in the selected range.")
         return
     current = current.assign(cohort=current.cohort_month.dt.strftime("%Y-%m"))
     grid = current.pivot(index="cohort", columns="period_number", values="retention_rate")
-    later = current[current.period_number > 0].retention_rate
-    top = float(later.max()) if len(later) else float(current.retention_rate.max())
+    # The colour scale runs from 0 to the highest retention shown, except month 0 of first-purchase cohorts,
+    # 100% by definition, which would wash out every later month.
+    scaled = current[(current.period_number > 0) | (cohort_type != "first_purchase")].retention_rate
+    top = float(scaled.max()) if len(scaled) else 1.0
     fig = px.imshow(grid, text_auto=".1%", aspect="auto", color_continuous_scale="Blues", zmin=0, zmax=top,
                     labels={"x": LABELS["period_number"], "y": LABELS["cohort"], "color": "Retention"})  # fmt: skip
     fig.update_xaxes(type="category")
@@ -259,13 +285,19 @@ def page_funnel() -> None:
     headline(cols[2], "Session conversion", percent(now["conversion_rate"]),
              change(now["conversion_rate"], before.get("conversion_rate"), rate=True), prev)  # fmt: skip
     headline(cols[3], "Cart abandonment", percent(now["cart_abandonment_rate"]),
-             change(now["cart_abandonment_rate"], before.get("cart_abandonment_rate"), rate=True), prev)  # fmt: skip
+             change(now["cart_abandonment_rate"], before.get("cart_abandonment_rate"), rate=True), prev,
+             lower_is_better=True)  # fmt: skip
+    compared_with(prev, bool(before))
 
     stages = data.funnel_stages(current)
     shown = pd.DataFrame({"stage": ["session", *stages.stage],
                           "sessions_reached": [now["sessions"], *stages.sessions_reached]})  # fmt: skip
     fig = go.Figure(
-        go.Funnel(y=shown.stage.map(str.title), x=shown.sessions_reached, textinfo="value+percent previous")
+        go.Funnel(
+            y=shown.stage.map(str.title),
+            x=shown.sessions_reached,
+            texttemplate="%{value:,}<br>%{percentPrevious:.0%}",
+        )
     )
     fig.update_layout(xaxis_title="Sessions", yaxis_title="Stage")
     show(fig, shown, "Sessions reaching each stage (drop-off between stages)")
@@ -289,14 +321,15 @@ def page_funnel() -> None:
     steps["step_conversion_rate"] = steps.sessions_reached / steps.previous_stage_sessions.where(
         steps.previous_stage_sessions > 0
     )
-    steps = steps.sort_values(["stage_number", "window"])
     order = [w for w in ("Regular days", "Week before", "Sale days", "Week after") if w in set(steps.window)]
+    steps = steps.assign(stage=steps.stage.str.title(), window_order=steps.window.map(order.index))
+    steps = steps.sort_values(["stage_number", "window_order"])
     fig = px.bar(steps, x="stage", y="step_conversion_rate", color="window", barmode="group", labels=LABELS,
-                 category_orders={"stage": list(data.STAGES), "window": order})  # fmt: skip
+                 category_orders={"stage": [s.title() for s in data.STAGES], "window": order})  # fmt: skip
     fig.update_yaxes(tickformat=".0%")
     show(fig, steps[["window", "stage", "sessions_reached", "previous_stage_sessions", "step_conversion_rate"]],
          f"Step conversion: {event} against regular days")  # fmt: skip
-    table(steps[["window", "stage", "sessions_reached", "step_conversion_rate"]],
+    table(steps[["window", "stage", "sessions_reached", "step_conversion_rate"]], f"Step conversion: {event}",
           count_columns=("sessions_reached",), percent_columns=("step_conversion_rate",))  # fmt: skip
 
 
@@ -309,21 +342,24 @@ def page_traffic() -> None:
     rows = load("traffic_days", f)
     current, previous = split(rows, f)
     prev = previous_label(f)
-    sessions, before = (
+    sessions, previous_sessions = (
         float(current.sessions.sum()),
         float(previous.sessions.sum()) if len(previous) else None,
     )
     per_day = sessions / max(current.day.nunique(), 1)
-    per_day_before = before / max(previous.day.nunique(), 1) if before is not None else None
+    per_day_before = (
+        previous_sessions / max(previous.day.nunique(), 1) if previous_sessions is not None else None
+    )
     hourly = load("traffic_hourly")
     cols = st.columns(3)
-    headline(cols[0], "Sessions", count(sessions), change(sessions, before), prev)
+    headline(cols[0], "Sessions", count(sessions), change(sessions, previous_sessions), prev)
     headline(cols[1], "Sessions per day", count(per_day), change(per_day, per_day_before), prev)
     if len(hourly):
         busiest = hourly.loc[hourly.average_sessions_per_day.idxmax()]
-        cols[2].metric("Busiest hour (all history)", f"{busiest.weekday_name[:3]} {int(busiest.hour):02d}:00",
+        cols[2].metric("Busiest hour (all history)", f"{busiest.weekday_name[:3]} {int(busiest.hour):02d}:00 UTC",
                        help="From the weekday x hour mart, which covers the whole history of every channel")  # fmt: skip
 
+    compared_with(prev, previous_sessions is not None)
     grain = grain_picker("traffic_grain")
     periods = data.by_period(current, grain, ["sessions", "purchasing_sessions"], ("channel",))
     periods["channel"] = periods.channel.map(data.humanize)
@@ -348,30 +384,43 @@ def page_traffic() -> None:
 
 def page_rfm() -> None:
     st.title("RFM segments")
-    segments = load("rfm_segments")
+    totals = load("region_totals")
+    picked = st.selectbox("Region", ["All regions", *sorted(totals.region)], key="rfm_region",
+                          help="Where the customers live (a state, a province): pick one to see its customers alone")  # fmt: skip
+    region = None if picked == "All regions" else picked
+    segments = load("rfm_segments", region)
     customers = float(segments.customers.sum())
     as_of = segments.as_of_date.max() if len(segments) else None
+    where = f" in {region}" if region else ""
     cols = st.columns(4)
-    cols[0].metric("Customers", count(customers), help="Every customer with an order, whole history")
+    cols[0].metric("Customers", count(customers), help=f"Every customer with an order{where}, whole history")
     cols[1].metric("Segments", count(len(segments)))
     cols[2].metric("Net revenue of these customers", money(float(segments.revenue.sum())))
     cols[3].metric("Scores as of", f"{as_of:%d %b %Y}" if as_of is not None else "n/a")
     st.caption(
-        "RFM is a snapshot of the whole history as of the last order day: there is no previous period."
+        "RFM is a snapshot of the whole history as of the last order day: there is no previous period. "
+        "Scores rank every customer of the shop; a region shows its customers with those scores."
     )
+    if segments.empty:
+        st.info(f"No customer{where} yet.")
+        return
     segments = segments.assign(customer_share=segments.customers / customers if customers else 0.0,
                                revenue_share=segments.revenue / segments.revenue.sum())  # fmt: skip
     by_size = segments.sort_values("customers")
     fig = px.bar(by_size, x="customers", y="segment_name", orientation="h", labels=LABELS,
                  text=by_size.customer_share.map(lambda v: f"{v:.1%}"))  # fmt: skip
-    show(fig, by_size[["segment_name", "customers", "customer_share"]], "Customers per segment")
+    show(fig, by_size[["segment_name", "customers", "customer_share"]], f"Customers per segment{where}")
     by_revenue = segments.sort_values("revenue")
     fig = px.bar(by_revenue, x="revenue_share", y="segment_name", orientation="h", labels=LABELS,
                  text=by_revenue.revenue_share.map(lambda v: f"{v:.1%}"))  # fmt: skip
     fig.update_xaxes(tickformat=".0%")
-    show(fig, by_revenue[["segment_name", "revenue", "revenue_share"]], "Share of net revenue per segment")
+    show(
+        fig,
+        by_revenue[["segment_name", "revenue", "revenue_share"]],
+        f"Share of net revenue per segment{where}",
+    )
 
-    scores = load("rfm_scores")
+    scores = load("rfm_scores", region)
     grid = (
         scores.pivot(index="recency_score", columns="frequency_score", values="customers")
         .reindex(index=[5, 4, 3, 2, 1], columns=[1, 2, 3, 4, 5])
@@ -385,8 +434,23 @@ def page_rfm() -> None:
     fig.update_yaxes(type="category")
     exported = grid.reset_index(names="recency_score").melt(id_vars="recency_score", var_name="frequency_score",
                                                               value_name="customers")  # fmt: skip
-    show(fig, exported, "Customers by recency and frequency score (5 = best)")
+    show(fig, exported, f"Customers by recency and frequency score (5 = best){where}")
     table(segments[["segment_name", "customers", "customer_share", "revenue", "revenue_share",
-                    "average_recency_days", "average_frequency"]],
+                    "average_recency_days", "average_frequency"]], "Segments",
           money_columns=("revenue",), count_columns=("customers",),
           percent_columns=("customer_share", "revenue_share"))  # fmt: skip
+
+    st.subheader("By region")
+    shown = data.top_regions(totals, TOP_REGIONS).iloc[::-1]
+    colors = [
+        "#d62728" if r == region else "#9e9e9e" if r.startswith("Other") else "#1f77b4" for r in shown.region
+    ]
+    fig = px.bar(shown, x="net_revenue", y="region", orientation="h", labels=LABELS,
+                 hover_data={"buyers": ":,"})  # fmt: skip
+    fig.update_traces(marker_color=colors)
+    fig.update_xaxes(tickprefix="$")
+    fig.update_layout(height=max(400, 24 * len(shown)))
+    show(fig, shown.iloc[::-1], f"Net revenue per region: top {min(TOP_REGIONS, len(totals))} and the others")
+    table(totals[["region", "users", "buyers", "buyer_share", "net_revenue", "net_revenue_per_buyer"]],
+          "Regions", money_columns=("net_revenue", "net_revenue_per_buyer"), count_columns=("users", "buyers"),
+          percent_columns=("buyer_share",))  # fmt: skip

@@ -445,7 +445,7 @@ def user_purchase_summary(users: pd.DataFrame, orders: pd.DataFrame, lines: pd.D
         .groupby("user_id")["category"]
         .first()
     )
-    frame = users[["user_id", "acquisition_channel", "signup_at"]].merge(
+    frame = users[["user_id", "acquisition_channel", "region", "signup_at"]].merge(
         per_user, left_on="user_id", right_index=True, how="left"
     )
     frame["signup_date"] = day_of(frame["signup_at"])

@@ -44,7 +44,7 @@ COMPARED = {
     ),
     "dm_user_purchase_summary": (
         ["user_id"],
-        ["acquisition_channel", "preferred_category", "orders", "cancelled_orders", "returned_orders", "items",
+        ["acquisition_channel", "region", "preferred_category", "orders", "cancelled_orders", "returned_orders", "items",
          "gross_revenue", "net_revenue", "average_order_value", "lifetime_value", "average_days_between_orders",
          "is_buyer", "is_repeat_buyer", "signup_date", "first_order_date", "last_order_date", "signup_at",
          "first_order_at", "last_order_at"],

@@ -60,6 +60,7 @@ final as (
     select
         users.user_id,
         users.acquisition_channel,
+        users.region,
         preferred_category.category as preferred_category,
         coalesce(order_totals.orders, 0) as orders,
         coalesce(order_totals.cancelled_orders, 0) as cancelled_orders,
