@@ -98,7 +98,8 @@ def cycle(day: str, scale: str) -> None:
                 token = call("POST", "/auth/token", {"username": "admin", "password": password})[
                     "access_token"
                 ]
-                if len(call("GET", "/api/v2/dags?dag_id_pattern=ecommerce", token=token)["dags"]) == 2:
+                dags = call("GET", "/api/v2/dags?dag_id_pattern=ecommerce", token=token)["dags"]
+                if {d["dag_id"] for d in dags} >= {"ecommerce_generate_daily", "ecommerce_marts_refresh"}:
                     break
             except OSError:
                 pass
