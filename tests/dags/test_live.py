@@ -104,6 +104,15 @@ class Api:
         content = self.call("GET", path + "?full_content=true")["content"]
         return "\n".join(c.get("event", "") if isinstance(c, dict) else str(c) for c in content)
 
+    def log_with(self, dag_id: str, run_id: str, task_id: str, text: str, timeout: float = 120) -> str:
+        """The task's log once it holds `text`: right after a task ends, the API may serve its log before the
+        last lines reached it."""
+        deadline = time.monotonic() + timeout
+        while (log := self.log(dag_id, run_id, task_id)).count(text) == 0 and time.monotonic() < deadline:
+            time.sleep(3)
+        assert text in log, f"{text!r} not in the log of {task_id}:\n{log[-3000:]}"
+        return log
+
     def runs(self, dag_id: str) -> list[dict]:
         return self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=-run_after&limit=50")["dag_runs"]
 
@@ -323,7 +332,7 @@ def test_injected_fault_shows_one_failed_node_whose_log_opens_with_the_test_and_
     assert states["staging.stg_lake__orders"] == states["marts.dm_kpi_daily"] == "skipped"
     assert states["dbt_build"] == "success" and states["publish"] == "upstream_failed"
     assert published.read_bytes() == published_bytes  # nothing published
-    log = api.log("ecommerce_marts_refresh", run["dag_run_id"], "lake.orders")
+    log = api.log_with("ecommerce_marts_refresh", run["dag_run_id"], "lake.orders", "failing rows")
     lines = [line for line in log.splitlines() if line.strip()]
     # Airflow's own framing first (the log's source, folded in the UI, and the triggerer's "starting" line)...
     lines = [
@@ -336,9 +345,10 @@ def test_injected_fault_shows_one_failed_node_whose_log_opens_with_the_test_and_
     assert "source_unique_lake_orders_order_id" in lines[0] and "FAIL" in lines[0], lines[:10]
     assert "failing rows" in "\n".join(lines[:3]), lines[:10]
     assert any("n_records" in line for line in lines[:5]), lines[:6]
-    build_log = api.log("ecommerce_marts_refresh", run["dag_run_id"], "dbt_build")
+    build_log = api.log_with("ecommerce_marts_refresh", run["dag_run_id"], "dbt_build", "dbt build summary")
     tail = build_log[build_log.rindex("dbt build summary") :]
-    assert "FAILED lake.orders" in tail and "nothing will be published" in tail and "{" not in tail[:200]
+    assert "FAILED lake.orders" in tail and "nothing will be published" in tail, tail[:2000]
+    assert "{" not in tail[: tail.index("nothing will be published")], tail[:2000]  # text, not raw JSON
 
     page = new_page(browser)
     login(page, api)
