@@ -416,7 +416,15 @@ def test_documented_backfill_regenerates_days_that_already_ran(airflow, browser,
     shot(page, "backfill-runs")
     page.close()
 
-    # the README's scripted form of the same backfill: one request to the REST API
+    # the README's scripted form of the same backfill: one request to the REST API, once the form's backfill is
+    # recorded complete (a DAG has one active backfill at a time: HTTP 409 otherwise)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while any(
+        b["completed_at"] is None
+        for b in api.call("GET", "/api/v2/backfills?dag_id=ecommerce_generate_daily")["backfills"]
+    ):
+        assert time.monotonic() < deadline, "the form's backfill is not recorded complete"
+        time.sleep(3)
     mtime = part.stat().st_mtime_ns
     created = api.call(
         "POST",
