@@ -141,15 +141,18 @@ def show(fig: go.Figure, table: pd.DataFrame, title: str) -> None:
     fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 50, "b": 10})
     slug = _slug(title)
     st.plotly_chart(fig, width="stretch", key=f"chart-{slug}")
-    exported = table.rename(columns=LABELS)
+    csv_download(table.rename(columns=LABELS), slug, key=f"csv-{slug}", help=f"The data of “{title}”")
+
+
+def csv_download(frame: pd.DataFrame, slug: str, key: str, help: str) -> None:
     st.download_button(
         "Download CSV",
-        exported.to_csv(index=False).encode(),
+        frame.to_csv(index=False).encode(),
         file_name=f"{slug}.csv",
         mime="text/csv",
-        key=f"csv-{slug}",
+        key=key,
         on_click="ignore",
-        help=f"The data of “{title}”",
+        help=help,
     )
 
 
@@ -176,12 +179,4 @@ def table(df: pd.DataFrame, title: str, money_columns=(), percent_columns=(), co
     styled = shown.style.format({LABELS.get(c, c): f for c, f in formats.items()}, na_rep="n/a")
     st.table(styled.hide(axis="index"), hide_index=True)
     slug = _slug(title)
-    st.download_button(
-        "Download CSV",
-        shown.to_csv(index=False).encode(),
-        file_name=f"{slug}.csv",
-        mime="text/csv",
-        key=f"csv-table-{slug}",
-        on_click="ignore",
-        help=f"The data of the table “{title}”",
-    )
+    csv_download(shown, slug, key=f"csv-table-{slug}", help=f"The data of the table “{title}”")
