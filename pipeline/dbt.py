@@ -123,7 +123,8 @@ def run_dbt(
     }
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-    sink = open(log_file, "w") if log_file is not None else None  # noqa: SIM115 (closed below)
+    # line-buffered: `tail -f` of the log follows the build as it runs
+    sink = open(log_file, "w", buffering=1) if log_file is not None else None  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         args,
         env=env,
