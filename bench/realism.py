@@ -69,12 +69,12 @@ CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # Fader, Hardie & 
 def connect(lake: Path):
     import duckdb
 
+    from generator.lake import lake_views
+
     con = duckdb.connect()
-    for table in ("users", "products", "orders", "order_items", "user_events", "order_status_changes"):
-        con.execute(
-            f"create view {table} as select * from read_parquet('{lake}/{table}/dt=*/*.parquet', "
-            "hive_partitioning = true, union_by_name = true)"
-        )
+    lake_views(
+        con, lake, ("users", "products", "orders", "order_items", "user_events", "order_status_changes")
+    )
     con.execute(
         """
         create table sessions as

@@ -153,3 +153,12 @@ def link_days(source: Path, target: Path, first: dt.date, last: dt.date) -> None
                 if not (part / f.name).exists():
                     os.link(f, part / f.name)
         day += dt.timedelta(days=1)
+
+
+def lake_views(con, lake: Path, tables) -> None:
+    """One DuckDB view per lake table over all its days (the partition column `dt` included), on `con`."""
+    for table in tables:
+        con.execute(
+            f"create view {table} as select * from read_parquet('{lake}/{table}/dt=*/*.parquet', "
+            "hive_partitioning = true, union_by_name = true)"
+        )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from generator.config import GeneratorConfig
+from generator.lake import lake_views
 from generator.model import PERSONAS
 from generator.run import date_range, generate_window
 from generator.truth import expected_from, traits_of
@@ -22,11 +23,7 @@ def con(tmp_path_factory):
     lake = tmp_path_factory.mktemp("lake")
     generate_window(CFG, lake, DAYS, echo=lambda _: None)
     con = duckdb.connect()
-    for table in ("users", "products", "orders", "order_items", "user_events", "answer_key"):
-        con.execute(
-            f"create view {table} as select * from read_parquet('{lake}/{table}/dt=*/*.parquet', "
-            "hive_partitioning = true)"
-        )
+    lake_views(con, lake, ("users", "products", "orders", "order_items", "user_events", "answer_key"))
     con.execute(
         """
         create table sessions as

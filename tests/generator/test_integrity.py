@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from generator.config import GeneratorConfig
+from generator.lake import lake_views
 from generator.run import date_range, generate_window
 
 START, END = dt.date(2025, 9, 1), dt.date(2025, 10, 15)
@@ -18,11 +19,9 @@ def lake(tmp_path_factory):
     lake = tmp_path_factory.mktemp("lake")
     generate_window(GeneratorConfig(scale="tiny", seed=11), lake, date_range(START, END), echo=lambda _: None)
     con = duckdb.connect()
-    for table in ("users", "products", "orders", "order_items", "user_events", "order_status_changes"):
-        con.execute(
-            f"create view {table} as select * from read_parquet('{lake}/{table}/dt=*/*.parquet', "
-            "hive_partitioning = true)"
-        )
+    lake_views(
+        con, lake, ("users", "products", "orders", "order_items", "user_events", "order_status_changes")
+    )
     yield con
     con.close()
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from generator.config import GeneratorConfig
+from generator.lake import lake_views
 from generator.model import PERSONAS
 from generator.run import date_range, generate_window
 from generator.truth import expected_from, traits_of
@@ -33,11 +34,7 @@ def con(tmp_path_factory):
     lake = tmp_path_factory.mktemp("lake")
     generate_window(CFG, lake, date_range(START, END), workers=2, echo=lambda _: None)
     con = duckdb.connect()
-    for table in ("users", "orders", "user_events", "user_truth"):
-        con.execute(
-            f"create view {table} as select * from read_parquet('{lake}/{table}/dt=*/*.parquet', "
-            "hive_partitioning = true)"
-        )
+    lake_views(con, lake, ("users", "orders", "user_events", "user_truth"))
     yield con
     con.close()
 
