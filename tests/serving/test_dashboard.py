@@ -158,6 +158,8 @@ def wait_charts(page, charts: int, title_part: str = "") -> None:
     page.locator(".js-plotly-plot svg.main-svg").nth(charts - 1).wait_for(timeout=180_000)
     if title_part:
         page.locator(".js-plotly-plot .gtitle", has_text=title_part).first.wait_for(timeout=180_000)
+    # The script may still be writing elements below the last chart (the RFM tables): wait for its run to end.
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=180_000)
     page.wait_for_timeout(500)  # let the last rerun's elements settle
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, exceptions.first.inner_text()
@@ -453,7 +455,10 @@ def test_charts_and_headlines_are_readable(dashboard, page, settings):
                     needed = 2 if trace["mode"] == "lines" else 1
                     assert drawn_points(trace) >= needed, (where, trace["name"], "draws nothing")
             assert len([t for t in c["traces"] if t["showlegend"]]) <= 8, (where, "too many series to read")
-        tables = page.get_by_test_id("stTable").all() + page.get_by_test_id("stDataFrame").all()
+        grids = page.locator('[data-testid="stTable"], [data-testid="stDataFrame"]')
+        if TABLES[path]:
+            grids.nth(TABLES[path] - 1).wait_for(timeout=60_000)
+        tables = grids.all()
         assert len(tables) == TABLES[path], (path, len(tables))
         for grid in tables:
             # What a reader (and a screen reader) gets from each cell: a grid's accessible cells hold its data.
