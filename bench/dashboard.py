@@ -178,21 +178,31 @@ def bench(env: dict, chromium: str, args) -> int:
     print(f"data: {env['ECOM_DATA_DIR']} ({first} .. {last}); filter link: {link}")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print("seconds until title, headlines and every chart have rendered")
-    print(f"new tab: the link opened in a new browser session (cold = the server's first; warm = {args.repeats} more)")
-    print(f"switch: a click on the page's sidebar link in an open dashboard ({args.repeats} rounds of every page)")
+    print(
+        f"new tab: the link opened in a new browser session (cold = the server's first; warm = {args.repeats} more)"
+    )
+    print(
+        f"switch: a click on the page's sidebar link in an open dashboard ({args.repeats} rounds of every page)"
+    )
     print()
-    print("| page | new tab, cold | new tab, warm p50 | new tab, warm max | new tab, new filter | switch p50 | switch max |")
+    print(
+        "| page | new tab, cold | new tab, warm p50 | new tab, warm max | new tab, new filter | switch p50 | switch max |"
+    )
     print("|---|---|---|---|---|---|---|")
     for path, cold, warm_p50, warm_max, filtered in rows:
         s = switched[path]
-        print(f"| /{path} | {cold:.2f} | {warm_p50:.2f} | {warm_max:.2f} | {filtered:.2f} "
-              f"| {statistics.median(s):.2f} | {max(s):.2f} |")
+        print(
+            f"| /{path} | {cold:.2f} | {warm_p50:.2f} | {warm_max:.2f} | {filtered:.2f} "
+            f"| {statistics.median(s):.2f} | {max(s):.2f} |"
+        )
     print(f"| KPI page: Show by Week (in page) | | | | | {statistics.median(week):.2f} | {max(week):.2f} |")
     slowest = max(max(s) for s in switched.values())
     print()
-    print(f"slowest warm page switch: {slowest:.2f} s ({'under' if slowest < 2 else 'OVER'} the 2 s goal); "
-          f"slowest warm new tab: {max(r[3] for r in rows):.2f} s (of which about 1.5 s is the browser evaluating "
-          "Plotly's 4.7 MB module, once per tab)")
+    print(
+        f"slowest warm page switch: {slowest:.2f} s ({'under' if slowest < 2 else 'OVER'} the 2 s goal); "
+        f"slowest warm new tab: {max(r[3] for r in rows):.2f} s (of which about 1.5 s is the browser evaluating "
+        "Plotly's 4.7 MB module, once per tab)"
+    )
     return 0
 
 
