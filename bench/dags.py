@@ -1,7 +1,7 @@
 """DAG parse times, and one daily generation + refresh cycle in Airflow against `ecom run` for the same day.
 
     .venv/bin/python bench/dags.py                 # parse time of each DAG file
-    .venv/bin/python bench/dags.py --cycle         # + the cycle in a real `airflow standalone` (a few minutes)
+    .venv/bin/python bench/dags.py --cycle         # + two daily cycles in a real `airflow standalone` (minutes)
 
 Parse time is measured the way the dag-processor pays it: in a fresh process that has already imported Airflow,
 "first" is the first parse of the file (module imports included), "again" the median of re-parses.
@@ -54,8 +54,11 @@ def parse_times(repeat: int) -> None:
         print(f"{path.name:<34} {r['tasks']:>6} {r['first']:>11.3f}s {r['again']:>9.3f}s")
 
 
-def cycle(day: str, scale: str) -> None:
-    """Trigger one generation through the REST API and wait for the Asset-triggered refresh to finish."""
+def cycle(first_day: str, days: int, scale: str) -> None:
+    """Trigger `days` consecutive generations through the REST API, each after the previous refresh finished, and
+    time each one until its Asset-triggered refresh is done; then `ecom run` of the same days, one at a time."""
+    import datetime as dt
+
     home, data, cli_data = (
         Path(tempfile.mkdtemp(prefix=p)) for p in ("bench-af-", "bench-af-data-", "bench-cli-")
     )
@@ -68,6 +71,7 @@ def cycle(day: str, scale: str) -> None:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     }  # fmt: skip
+    dates = [str(dt.date.fromisoformat(first_day) + dt.timedelta(days=i)) for i in range(days)]
     base = f"http://localhost:{port}"
     log = (home / "standalone.log").open("w")
     proc = subprocess.Popen(
@@ -91,6 +95,10 @@ def cycle(day: str, scale: str) -> None:
                 time.sleep(2)
         raise TimeoutError(f"{method} {path}: no answer")
 
+    def runs(dag_id: str, token: str) -> list[dict]:
+        return call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=-run_after", token=token)["dag_runs"]
+
+    cycles = []  # (day, generated, total, state, task instances)
     try:
         started = time.perf_counter()
         while True:
@@ -107,45 +115,58 @@ def cycle(day: str, scale: str) -> None:
         ready = time.perf_counter() - started
         for dag_id in ("ecommerce_generate_daily", "ecommerce_marts_refresh"):
             call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False}, token)
-        started = time.perf_counter()
-        call("POST", "/api/v2/dags/ecommerce_generate_daily/dagRuns",
-             {"logical_date": f"{day}T00:00:00Z", "conf": {}}, token)  # fmt: skip
-        generated = None
-        while True:
-            runs = call("GET", "/api/v2/dags/ecommerce_marts_refresh/dagRuns", token=token)["dag_runs"]
-            if generated is None:
-                gen = call("GET", "/api/v2/dags/ecommerce_generate_daily/dagRuns", token=token)["dag_runs"]
-                if gen and gen[0]["state"] == "success":
-                    generated = time.perf_counter() - started
-            if runs and runs[0]["state"] in ("success", "failed"):
-                break
-            time.sleep(1)
-        total = time.perf_counter() - started
-        state = runs[0]["state"]
-        run_id = runs[0]["dag_run_id"]
-        tis = call(
-            "GET",
-            f"/api/v2/dags/ecommerce_marts_refresh/dagRuns/{run_id}/taskInstances?limit=200",
-            token=token,
-        )["task_instances"]
+        for day in dates:
+            seen = {r["dag_run_id"] for r in runs("ecommerce_marts_refresh", token)}
+            started = time.perf_counter()
+            call("POST", "/api/v2/dags/ecommerce_generate_daily/dagRuns",
+                 {"logical_date": f"{day}T00:00:00Z", "conf": {}}, token)  # fmt: skip
+            generated = None
+            while True:
+                if generated is None:
+                    gen = [
+                        r for r in runs("ecommerce_generate_daily", token) if r["logical_date"][:10] == day
+                    ]
+                    if gen and gen[0]["state"] == "success":
+                        generated = time.perf_counter() - started
+                new = [r for r in runs("ecommerce_marts_refresh", token) if r["dag_run_id"] not in seen]
+                if new and new[0]["state"] in ("success", "failed"):
+                    break
+                time.sleep(0.5)
+            total = time.perf_counter() - started
+            tis = call(
+                "GET",
+                f"/api/v2/dags/ecommerce_marts_refresh/dagRuns/{new[0]['dag_run_id']}/taskInstances?limit=200",
+                token=token,
+            )["task_instances"]
+            cycles.append((day, generated, total, new[0]["state"], tis))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
         log.close()
-    started = time.perf_counter()
-    subprocess.run(
-        [str(BIN / "ecom"), "run", "--scale", scale, "--start", day, "--end", day],
-        env={**env, "ECOM_DATA_DIR": str(cli_data)}, capture_output=True, check=True,
-    )  # fmt: skip
-    cli = time.perf_counter() - started
+    cli = []
+    for day in dates:
+        started = time.perf_counter()
+        subprocess.run(
+            [str(BIN / "ecom"), "run", "--scale", scale, "--start", day, "--end", day],
+            env={**env, "ECOM_DATA_DIR": str(cli_data)}, capture_output=True, check=True,
+        )  # fmt: skip
+        cli.append(time.perf_counter() - started)
     for path in (home, data, cli_data):
         shutil.rmtree(path, ignore_errors=True)
-    print(f"\none day ({day}, scale {scale}); Airflow standalone ready after {ready:.0f}s")
-    print(f"{'path':<46} {'wall':>8}")
-    print(f"{'Airflow: generate run (trigger -> success)':<46} {generated:>7.1f}s")
-    print(f"{'Airflow: generate + asset-triggered refresh':<46} {total:>7.1f}s  ({state})")
-    print(f"{'ecom run (generate + build + publish)':<46} {cli:>7.1f}s")
-    print(f"\nrefresh tasks ({len(tis)}): start -> end, seconds after the first task started")
+    print(f"\nscale {scale}, one day at a time; Airflow standalone ready after {ready:.0f}s")
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(
+        "| day | Airflow: generate run | Airflow: generate + asset-triggered refresh | `ecom run` | ratio |"
+    )
+    print("|---|---|---|---|---|")
+    for (day, generated, total, state, _), seconds in zip(cycles, cli, strict=True):
+        print(
+            f"| {day} | {generated:.1f}s | {total:.1f}s ({state}) | {seconds:.1f}s | {total / seconds:.2f}x |"
+        )
+    print("(the first cycle after start-up also pays one-time costs: the triggerer builds its in-process API")
+    print(" on its first request, and each process imports its modules once)")
+    day, _, _, _, tis = cycles[-1]
+    print(f"\nrefresh tasks of {day} ({len(tis)}): start -> end, seconds after the first task started")
     parse = pendulum_parse()
     t0 = min(parse(t["start_date"]) for t in tis if t["start_date"])
     groups: dict[str, list] = {}
@@ -170,12 +191,13 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=5, help="parses per file (default 5)")
     parser.add_argument("--cycle", action="store_true", help="also time one cycle in airflow standalone")
-    parser.add_argument("--day", default="2025-09-01")
+    parser.add_argument("--day", default="2025-09-01", help="the first day of the cycles")
+    parser.add_argument("--days", type=int, default=2, help="consecutive daily cycles (default 2)")
     parser.add_argument("--scale", default="tiny")
     args = parser.parse_args()
     parse_times(max(args.repeat, 2))
     if args.cycle:
-        cycle(args.day, args.scale)
+        cycle(args.day, max(args.days, 1), args.scale)
 
 
 if __name__ == "__main__":
