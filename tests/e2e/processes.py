@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +17,10 @@ GIVE_UP_SECONDS = 900
 
 
 def start(*args: str, data_dir: Path) -> subprocess.Popen:
-    """`ecom ARGS` in a session of its own (as a terminal's foreground job is), output captured."""
+    """`ecom ARGS` in a session of its own (as a terminal's foreground job is), output captured.
+
+    Ctrl-C is restored to its default in the child: a shell starts background jobs (`make test &`, a CI runner's
+    job) with SIGINT ignored, children inherit that, and a foreground job in a terminal never has it ignored."""
     return subprocess.Popen(
         [str(BIN / "ecom"), *args],
         env={**os.environ, "ECOM_DATA_DIR": str(data_dir)},
@@ -24,7 +28,12 @@ def start(*args: str, data_dir: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(predicate, proc: subprocess.Popen | None = None, what: str = "") -> None:
