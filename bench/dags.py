@@ -10,6 +10,7 @@ Parse time is measured the way the dag-processor pays it: in a fresh process tha
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -57,8 +58,6 @@ def parse_times(repeat: int) -> None:
 def cycle(first_day: str, days: int, scale: str) -> None:
     """Trigger `days` consecutive generations through the REST API, each after the previous refresh finished, and
     time each one until its Asset-triggered refresh is done; then `ecom run` of the same days, one at a time."""
-    import datetime as dt
-
     home, data, cli_data = (
         Path(tempfile.mkdtemp(prefix=p)) for p in ("bench-af-", "bench-af-data-", "bench-cli-")
     )
@@ -180,8 +179,6 @@ def cycle(first_day: str, days: int, scale: str) -> None:
 
 
 def pendulum_parse():
-    import datetime as dt
-
     return lambda text: dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 

@@ -20,18 +20,16 @@ import datetime as dt
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.errors import PipelineFailed  # noqa: E402  (after the repo is on the path)
+from bench.common import timed_ecom
+from pipeline.errors import PipelineFailed
 
 OPENING, LAST = dt.date(2025, 11, 4), dt.date(2025, 12, 2)
 PAGES = {  # url path -> (title, charts)
@@ -128,11 +126,8 @@ def main() -> int:
     try:
         if owned:
             print(f"generating, building and publishing a tiny shop {OPENING} .. {LAST} ...", flush=True)
-            subprocess.run(
-                [str(BIN / "ecom"), "run", "--scale", "tiny", "--start", str(OPENING), "--end", str(LAST)],
-                env={**env, "ECOM_OPENING_DATE": str(OPENING)}, check=True, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            timed_ecom(data_dir, "run", "--scale", "tiny", "--start", str(OPENING), "--end", str(LAST),
+                       env={"ECOM_OPENING_DATE": str(OPENING)})  # fmt: skip
         if args.shots:
             args.shots.mkdir(parents=True, exist_ok=True)
         return bench(env, chromium, args)
