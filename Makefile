@@ -31,7 +31,7 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.lock
 	@echo "==> adding Spark to $(VENV) from requirements-spark.lock"
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock -c requirements.lock
 	@touch $@
-	@$(BIN)/python -c "from pipeline.spark import spark_missing as m; print('==> ' + (m() or 'Spark is ready'))"
+	@$(BIN)/python -c "from pipeline.build.spark import spark_missing as m; print('==> ' + (m() or 'Spark is ready'))"
 
 demo: install ## generate, build, test and publish the demo window, then print a summary
 	@$(BIN)/ecom run
@@ -85,7 +85,7 @@ airflow: install manifest ## Airflow standalone on http://localhost:8080 (ECOM_A
 	airflow/standalone.sh
 
 docs: install ## dbt docs (models, columns, lineage, exposures) into ECOM_DATA_DIR/dbt/target (default data/)
-	@$(BIN)/python -c "from pipeline.dbt import generate_docs; from pipeline.settings import Settings; \
+	@$(BIN)/python -c "from pipeline.build.dbt import generate_docs; from pipeline.settings import Settings; \
 	target = generate_docs(Settings.load()); print(f'dbt docs: {target / \"index.html\"}'); \
 	print(f'serve them: .venv/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project --target-path {target}')"
 

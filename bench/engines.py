@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.common import log, timed_ecom  # noqa: E402
 from generator.lake import link_days  # noqa: E402
-from pipeline.spark import spark_missing  # noqa: E402
+from pipeline.build.spark import spark_missing  # noqa: E402
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from generator.lake import link_days  # noqa: E402
 
 
 def dbt(data_dir: Path, *args: str) -> float:
-    from pipeline.dbt import run_dbt
+    from pipeline.build.dbt import run_dbt
     from pipeline.settings import Settings
 
     started = time.perf_counter()

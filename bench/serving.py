@@ -104,7 +104,7 @@ def main() -> int:
 
 def bench(data_dir: Path, env: dict, args) -> int:
     from dashboard.data import Filters, date_bounds, segments
-    from pipeline.postgres import publish_postgres
+    from pipeline.publish.postgres.publish import publish_postgres
     from pipeline.settings import Settings
 
     proc = subprocess.run([str(BIN / "ecom"), "serve"], env=env, check=True, capture_output=True, text=True)

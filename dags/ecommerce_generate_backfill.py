@@ -20,7 +20,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from generator.config import SCALES
-from pipeline.assets import LAKE_ASSETS
+from pipeline.orchestration.assets import LAKE_ASSETS
 from pipeline.settings import Settings
 
 settings = Settings.load()
@@ -62,7 +62,7 @@ def ecommerce_generate_backfill():
     def generate(day: str, params=None) -> dict:
         import datetime as dt
 
-        from pipeline.tasks import generate_partition
+        from pipeline.orchestration.tasks import generate_partition
 
         return generate_partition(dt.date.fromisoformat(day), scale=params["scale"], seed=int(params["seed"]))
 

@@ -31,8 +31,8 @@ from airflow.sdk import Param, dag, task
 
 from generator.config import FAULT_KINDS, SCALES
 from generator.markets import MARKETS
-from pipeline.airflow_compat import events_timetable
-from pipeline.assets import LAKE_ASSETS
+from pipeline.orchestration.airflow_compat import events_timetable
+from pipeline.orchestration.assets import LAKE_ASSETS
 from pipeline.settings import Settings
 
 settings = Settings.load()
@@ -104,7 +104,7 @@ def ecommerce_generate_daily():
     def generate(params=None, logical_date=None, dag_run=None) -> dict:
         import datetime as dt
 
-        from pipeline.tasks import generate_partition
+        from pipeline.orchestration.tasks import generate_partition
 
         if params.get("day"):
             day = dt.date.fromisoformat(params["day"])

@@ -31,9 +31,9 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
 
-from pipeline.assets import LAKE_ASSETS, MARTS_ASSET
-from pipeline.dbt_nodes import LAYERS, load_manifest, task_nodes
-from pipeline.node_tasks import BUILD_TASK_ID, DbtNodeResult
+from pipeline.build.results import LAYERS, load_manifest, task_nodes
+from pipeline.orchestration.assets import LAKE_ASSETS, MARTS_ASSET
+from pipeline.orchestration.node_tasks import BUILD_TASK_ID, DbtNodeResult
 from pipeline.settings import DBT_PROJECT_DIR, ENGINES, Settings
 
 DUCKDB_POOL = "ecommerce_duckdb"
@@ -80,7 +80,7 @@ if not MANIFEST.exists():
 def ecommerce_marts_refresh():
     @task(pool=DUCKDB_POOL, retries=0, execution_timeout=pendulum.duration(minutes=2))
     def start_build(params=None) -> dict:
-        from pipeline.tasks import start_build as start
+        from pipeline.orchestration.tasks import start_build as start
 
         return start(
             full_refresh=bool(params["full_refresh"]),
@@ -91,37 +91,37 @@ def ecommerce_marts_refresh():
     # A failing data test is a fact about the data: retrying cannot fix it, re-running the DAG can.
     @task(task_id=BUILD_TASK_ID, pool=DUCKDB_POOL, retries=0)
     def dbt_build(build: dict) -> dict:
-        from pipeline.tasks import run_build
+        from pipeline.orchestration.tasks import run_build
 
         return run_build(build)
 
     @task(trigger_rule="none_failed", execution_timeout=pendulum.duration(minutes=2))
     def mark_passed(build: dict, result: dict) -> dict:
-        from pipeline.tasks import finish_build
+        from pipeline.orchestration.tasks import finish_build
 
         return finish_build(build["build_id"], passed=True, result=result, engine=build.get("engine"))
 
     @task(trigger_rule="one_failed", execution_timeout=pendulum.duration(minutes=2))
     def mark_failed(build: dict) -> dict:
-        from pipeline.tasks import finish_build
+        from pipeline.orchestration.tasks import finish_build
 
         return finish_build(build["build_id"], passed=False)
 
     @task(pool=DUCKDB_POOL, outlets=[MARTS_ASSET], execution_timeout=pendulum.duration(minutes=15))
     def publish() -> dict:
-        from pipeline.tasks import publish_marts
+        from pipeline.orchestration.tasks import publish_marts
 
         return publish_marts()
 
     @task(execution_timeout=pendulum.duration(minutes=30))
     def publish_bi() -> dict:
-        from pipeline.tasks import publish_bi as publish_to_postgres
+        from pipeline.orchestration.tasks import publish_bi as publish_to_postgres
 
         return publish_to_postgres()
 
     @task(execution_timeout=pendulum.duration(minutes=5))
     def smoke_check() -> dict:
-        from pipeline.tasks import smoke_check as check
+        from pipeline.orchestration.tasks import smoke_check as check
 
         return check()
 

@@ -1,7 +1,7 @@
 """The dashboard's queries over the published marts, written once for DuckDB and PostgreSQL, and the pandas
 that turns their rows into what a page shows (totals, periods, sale events).
 
-Every query opens, queries and closes (see `pipeline.serve.read_marts`): the dashboard never holds the published
+Every query opens, queries and closes (see `pipeline.read.read_marts`): the dashboard never holds the published
 file, so it never blocks a publish. Nothing here imports Streamlit: the app caches these functions per published
 build, and the tests and `bench/` call them directly.
 """
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from pipeline.serve import read_marts
+from pipeline.read import read_marts
 from pipeline.settings import Settings
 
 STAGES = ("view", "cart", "checkout", "purchase")

@@ -19,17 +19,10 @@ from collections.abc import Sequence
 from generator.config import FAULT_KINDS, SCALES, ConfigError
 from generator.markets import MARKETS
 from pipeline import __version__
-from pipeline.errors import BadInput, as_ecom_error
+from pipeline.errors import BadInput, UsageError, as_ecom_error
 from pipeline.settings import Settings, parse_date, parse_int
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `ecom status | head -1` would report had Python not caught it
-
-
-class UsageError(BadInput):
-    """Raised instead of argparse's two-line usage dump, so the CLI prints one clear line."""
-
-    def line(self) -> str:
-        return str(self)  # already starts with the program name
 
 
 class Parser(argparse.ArgumentParser):
@@ -188,7 +181,7 @@ def _every_tenth(echo):
 def cmd_generate(settings: Settings, fill_history: bool = False) -> int:
     from generator.lake import check_writable
     from generator.run import date_range, generate_window
-    from pipeline.lakecheck import compact_ranges, generate_command, missing_days
+    from pipeline.lake.check import compact_ranges, generate_command, missing_days
 
     cfg = settings.generator_config()
     days = date_range(settings.start, settings.end)
@@ -221,11 +214,11 @@ def cmd_generate(settings: Settings, fill_history: bool = False) -> int:
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
     from generator.lake import check_writable
-    from pipeline.lakecheck import check_lake_for_build
-    from pipeline.warehouse import build
+    from pipeline.build.run import build
+    from pipeline.lake.check import check_lake_for_build
 
     if settings.engine == "spark":  # what the engine needs (pyspark, Java) comes first: nothing else helps
-        from pipeline.spark import check_spark
+        from pipeline.build.spark import check_spark
 
         check_spark()
     check_lake_for_build(settings)
@@ -258,7 +251,7 @@ def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(settings: Settings) -> int:
-    from pipeline.warehouse import publish
+    from pipeline.publish.warehouse import publish
 
     result = publish(settings, echo=echo)
     rows = sum(result.tables.values())
@@ -267,10 +260,10 @@ def cmd_publish(settings: Settings) -> int:
         f"{len(result.tables)} tables, {rows:,} rows in {result.seconds:.1f}s"
     )
     # Same as the refresh DAG: PostgreSQL follows when it is configured (ECOM_BI_DSN or a running `ecom serve`).
-    from pipeline.serve import bi_configured
+    from pipeline.publish.postgres.serve import bi_configured
 
     if bi_configured(settings):
-        from pipeline.postgres import publish_postgres
+        from pipeline.publish.postgres.publish import publish_postgres
 
         pg = publish_postgres(settings)
         echo(f"published build {pg.build_id} to PostgreSQL {pg.target} in {pg.seconds:.1f}s")
@@ -278,7 +271,7 @@ def cmd_publish(settings: Settings) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from pipeline.buildlock import build_lock
+    from pipeline.build.lock import build_lock
 
     code = cmd_generate(settings, fill_history=True)
     if code:
@@ -307,8 +300,8 @@ def cmd_summary(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, stop: bool) -> int:
-    from pipeline.serve import serve
-    from pipeline.serve import stop as stop_server
+    from pipeline.publish.postgres.serve import serve
+    from pipeline.publish.postgres.serve import stop as stop_server
 
     if stop:
         echo(

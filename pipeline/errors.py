@@ -42,6 +42,37 @@ class Interrupted(EcomError):
     exit_code = EXIT_INTERRUPTED
 
 
+class UsageError(BadInput):
+    """Bad command-line arguments: raised instead of argparse's two-line usage dump."""
+
+    def line(self) -> str:
+        return str(self)  # already starts with the program name
+
+
+class SettingsError(BadInput):
+    """A setting is invalid; the message names it and what is allowed."""
+
+
+class SparkUnavailable(BadInput):
+    """pyspark, dbt-spark or Java is missing: the `spark` engine cannot run here."""
+
+
+class BiError(BadInput):
+    """PostgreSQL serving cannot go ahead; the message names the reason in one line."""
+
+
+class PublishRefused(PipelineFailed):
+    """The build is not in a state that may be published."""
+
+
+class BuildBusy(PipelineFailed):
+    """Another process holds the build lock and the caller asked not to wait."""
+
+
+class BuildInterrupted(Interrupted):
+    """The build stopped before dbt finished (Ctrl-C, SIGTERM); build.json records it as `interrupted`."""
+
+
 def as_ecom_error(exc: BaseException) -> EcomError | None:
     """The project's error for `exc`, or None when it is not one the user can act on (a bug: let it raise)."""
     if isinstance(exc, EcomError):

@@ -26,7 +26,7 @@ from generator.config import (
     GeneratorConfig,
     parse_faults,
 )
-from pipeline.errors import BadInput
+from pipeline.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -35,10 +35,6 @@ DEMO_END = dt.date(2025, 12, 31)
 ENV_PREFIX = "ECOM_"
 PORT_RANGE = (1024, 65535)
 ENGINES = ("duckdb", "spark")  # dbt targets of dbt_project/profiles.yml that `ecom build` can run
-
-
-class SettingsError(BadInput):
-    """A setting is invalid; the message names it and what is allowed."""
 
 
 def parse_date(value: Any, name: str) -> dt.date:
@@ -258,7 +254,7 @@ class Settings(BaseSettings):
 
     @property
     def spark_dir(self) -> Path:
-        """Spark's warehouse, metastore and mart export (engine `spark`, see pipeline/spark.py)."""
+        """Spark's warehouse, metastore and mart export (engine `spark`, see pipeline/build/spark.py)."""
         return self.data_dir / "spark"
 
     @property
@@ -309,7 +305,7 @@ class Settings(BaseSettings):
             return self.market
 
     def _rebuild_from(self) -> str:
-        """The earliest lake day the running build must rebuild from (see pipeline/lakestate.py); '' if none."""
+        """The earliest lake day the running build must rebuild from (see pipeline/lake/changes.py); '' if none."""
         try:
             state = json.loads((self.warehouse_dir / "build.json").read_text())
         except (OSError, json.JSONDecodeError):

@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from generator.lake import CORE_TABLES, days_present
-from pipeline.serve import bi_status
+from pipeline.build.state import build_state
+from pipeline.publish.postgres.serve import bi_status
+from pipeline.records import PUBLISH_STATE, read_json
 from pipeline.settings import Settings
-from pipeline.warehouse import PUBLISH_STATE, build_state, read_json
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def find_postgres_bin() -> tuple[Path | None, str]:
     if configured:
         found = Path(configured) if (Path(configured) / "initdb").is_file() else None
         return found, f"ECOM_POSTGRES_BIN={configured}"
-    from pipeline.postgres import postgres_bin_dir
+    from pipeline.publish.postgres.cluster import postgres_bin_dir
 
     try:
         return postgres_bin_dir(), "the project's lookup"

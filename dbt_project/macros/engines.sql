@@ -93,7 +93,7 @@
 
 {#-
     `on-run-end`: Spark writes every mart it holds to Parquet under ECOM_SPARK_EXPORT_DIR, from where the
-    pipeline loads them into the build DuckDB file with the contracts' types (pipeline/spark.py). The pipeline
+    pipeline loads them into the build DuckDB file with the contracts' types (pipeline/build/spark.py). The pipeline
     loads them only when every node passed: this hook runs on failed builds too, and their export is ignored.
 -#}
 {% macro export_marts() -%}

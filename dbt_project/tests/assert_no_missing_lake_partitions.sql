@@ -5,7 +5,7 @@
     themselves, so an empty partition (a day without signups) still counts as present. One row per missing
     (table, day). -#}
 {#- DuckDB lists the partition files itself (glob); on Spark the pipeline's own check before dbt starts
-    (pipeline/lakecheck.py) guards contiguity, so the test is DuckDB's only. -#}
+    (pipeline/lake/check.py) guards contiguity, so the test is DuckDB's only. -#}
 {{- config(enabled=target.type != 'spark') -}}
 {%- set lake = env_var('ECOM_LAKE_DIR', '../data/lake') -%}
 {%- set opening_date = env_var('ECOM_OPENING_DATE', var('ecom__opening_date')) -%}

@@ -1,4 +1,4 @@
-"""The workarounds of pipeline/airflow_compat.py are still needed, and still work, with the installed Airflow."""
+"""The workarounds of pipeline/orchestration/airflow_compat.py are still needed, and still work, with the installed Airflow."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pendulum
 import pytest
 
-from pipeline.airflow_compat import events_timetable
+from pipeline.orchestration.airflow_compat import events_timetable
 
 
 def dag_with(timetable):

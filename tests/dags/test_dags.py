@@ -91,7 +91,7 @@ def test_dag_hygiene(dagbag, dag_id):
         assert task.owner == "data-platform", task.task_id
         assert task.execution_timeout is not None, task.task_id
     # Retries with backoff, except the dbt tasks: a failing data test cannot be fixed by trying again.
-    from pipeline.node_tasks import DbtNodeResult
+    from pipeline.orchestration.node_tasks import DbtNodeResult
 
     dbt = {"start_build", "dbt_build"}
     retried = [t for t in dag.tasks if not isinstance(t, DbtNodeResult) and t.task_id not in dbt]
@@ -134,7 +134,7 @@ def test_refresh_is_scheduled_on_the_generated_assets(dagbag):
 def test_refresh_runs_one_dbt_build_shown_as_a_task_per_model_grouped_by_layer(dagbag):
     import json
 
-    from pipeline.node_tasks import DbtNodeResult
+    from pipeline.orchestration.node_tasks import DbtNodeResult
 
     dag = dagbag.dags["ecommerce_marts_refresh"]
     manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())

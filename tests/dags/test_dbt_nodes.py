@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from pipeline.dbt_nodes import build_summary, node_verdicts, task_nodes
+from pipeline.build.results import build_summary, node_verdicts, task_nodes
 from tests.conftest import REPO
 
 

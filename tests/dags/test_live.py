@@ -241,7 +241,7 @@ def test_rest_trigger_generates_a_day_and_the_asset_triggered_refresh_publishes_
         for t, s in states.items()
         if t.split(".")[0] in ("seeds", "lake", "staging", "intermediate", "marts")
     }
-    from pipeline.dbt_nodes import load_manifest, task_nodes
+    from pipeline.build.results import load_manifest, task_nodes
 
     expected = {t.key for t in task_nodes(load_manifest(REPO / "dbt_project" / "target" / "manifest.json"))}
     assert set(nodes) == expected  # one task per model, seed and tested lake source, as the manifest says

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.dbt import dbt_executable
+from pipeline.build.dbt import dbt_executable
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow

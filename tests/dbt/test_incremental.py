@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from generator.lake import TABLES
-from pipeline.dbt import run_dbt
+from pipeline.build.dbt import run_dbt
 from pipeline.settings import Settings
 from tests.conftest import REPO, ecom
 from tests.dbt.conftest import MARTS

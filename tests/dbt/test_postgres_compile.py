@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.dbt import dbt_executable
-from pipeline.pg_cluster import ADMIN_ROLE, LocalCluster
+from pipeline.build.dbt import dbt_executable
+from pipeline.publish.postgres.cluster import ADMIN_ROLE, LocalCluster
 from tests.conftest import REPO, free_port
 
 pytestmark = pytest.mark.integration

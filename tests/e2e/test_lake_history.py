@@ -11,7 +11,7 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline.dbt import run_dbt
+from pipeline.build.dbt import run_dbt
 from pipeline.settings import Settings
 from tests.conftest import ecom
 

@@ -7,7 +7,7 @@ import os
 
 from generator.config import GeneratorConfig
 from generator.run import date_range, generate_window
-from pipeline.lakestate import earliest_change, lake_signature
+from pipeline.lake.changes import earliest_change, lake_signature
 
 
 def test_earliest_change_follows_the_files(tmp_path):

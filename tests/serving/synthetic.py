@@ -10,8 +10,8 @@ import json
 
 import duckdb
 
+from pipeline.records import BUILD_STATE, write_json_atomic
 from pipeline.settings import Settings
-from pipeline.warehouse import BUILD_STATE, write_json_atomic
 
 MARTS = ("dm_alpha", "dm_beta")
 KEYS = {"dm_alpha": ["alpha_id"], "dm_beta": ["beta_date", "channel"]}

@@ -10,10 +10,10 @@ import duckdb
 import psycopg
 import pytest
 
-from pipeline.postgres import publish_postgres
-from pipeline.serve import published_duckdb
+from pipeline.publish.postgres.publish import publish_postgres
+from pipeline.publish.warehouse import publish
+from pipeline.read import published_duckdb
 from pipeline.settings import Settings
-from pipeline.warehouse import publish
 from tests.conftest import ecom
 from tests.serving.synthetic import VERSION_QUERY, build_id_of, whole_version, write_build
 

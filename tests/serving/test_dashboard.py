@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from dashboard.launch import launch_chromium, running_dashboard
-from pipeline.serve import published_duckdb
+from pipeline.read import published_duckdb
+from pipeline.records import BUILD_STATE, read_json, write_json_atomic
 from pipeline.settings import Settings
-from pipeline.warehouse import BUILD_STATE, read_json, write_json_atomic
 from tests.conftest import ecom
 from tests.serving.conftest import reachable_tmp_dir
 

@@ -10,7 +10,7 @@ import time
 import psycopg
 import pytest
 
-from pipeline.serve import published_duckdb
+from pipeline.read import published_duckdb
 from pipeline.settings import Settings
 from tests.conftest import BIN, ecom
 from tests.reliability.killing import Reader, kill_mid_write

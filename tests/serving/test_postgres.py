@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from pipeline.records import PUBLISH_STATE
 from pipeline.settings import Settings
-from pipeline.warehouse import PUBLISH_STATE
 from tests.conftest import ecom, free_port
 from tests.serving.synthetic import KEYS, build_id_of, write_build
 
@@ -215,7 +215,7 @@ def test_serve_lifecycle_and_its_one_line_errors(data_dir):
 
 
 def test_the_refresh_task_publishes_only_when_postgres_is_configured(bi_server, data_dir, monkeypatch):
-    from pipeline.tasks import publish_bi
+    from pipeline.orchestration.tasks import publish_bi
 
     write_build(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), 6)
     ecom("publish", data_dir=data_dir)

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from pipeline.spark import spark_missing
+from pipeline.build.spark import spark_missing
 
 
 @pytest.fixture(scope="session")

@@ -88,7 +88,7 @@ def metadata_db(postgres_bin):
     """A throwaway PostgreSQL cluster (the project's own cluster code) holding an empty `airflow` database."""
     import psycopg
 
-    from pipeline.pg_cluster import ADMIN_ROLE, LocalCluster
+    from pipeline.publish.postgres.cluster import ADMIN_ROLE, LocalCluster
 
     root = Path(tempfile.mkdtemp(prefix="ecom-celery-pg-", dir="/tmp"))
     os.chmod(root, 0o755)  # the postgres system user must traverse it

@@ -26,7 +26,7 @@ def generate_partition(
 
 def build_marts(full_refresh: bool = False, select: str | None = None) -> dict:
     """dbt build; raises with the failing tests named when anything fails (nothing is published then)."""
-    from pipeline.warehouse import build
+    from pipeline.build.run import build
 
     result = build(Settings.load(), full_refresh=full_refresh, select=select or None)
     if not result.outcome.success:
@@ -35,7 +35,7 @@ def build_marts(full_refresh: bool = False, select: str | None = None) -> dict:
 
 
 def publish_marts() -> dict:
-    from pipeline.warehouse import publish
+    from pipeline.publish.warehouse import publish
 
     result = publish(Settings.load())
     return {"build_id": result.build_id, "tables": result.tables, "seconds": round(result.seconds, 2)}
@@ -59,12 +59,12 @@ def smoke_check() -> dict:
 def publish_bi() -> dict:
     """Refresh PostgreSQL from the published marts when it is configured (ECOM_BI_DSN, or a running
     `ecom serve` server); a no-op otherwise, so the refresh DAG can always call it."""
-    from pipeline.serve import bi_configured
+    from pipeline.publish.postgres.serve import bi_configured
 
     settings = Settings.load()
     if not bi_configured(settings):
         return {"published": False, "reason": "PostgreSQL serving is not configured"}
-    from pipeline.postgres import publish_postgres
+    from pipeline.publish.postgres.publish import publish_postgres
 
     result = publish_postgres(settings)
     return {
@@ -77,21 +77,21 @@ def publish_bi() -> dict:
     }
 
 
-# --- The refresh DAG's build: one `dbt build`, reported per model (pipeline/dbt_nodes.py) --------------------
+# --- The refresh DAG's build: one `dbt build`, reported per model (pipeline/build/results.py) --------------------
 
 
 def start_build(full_refresh: bool = False, select: str | None = "", engine: str | None = None) -> dict:
     """Mark a build running (build.json): a build whose tasks die half-way is never published."""
-    from pipeline.buildlock import build_lock
-    from pipeline.warehouse import mark_build_running
+    from pipeline.build.lock import build_lock
+    from pipeline.build.state import mark_build_running
 
     settings = Settings.load(engine=engine or None)
     if settings.engine == "spark":  # fail here, in one line, rather than inside the dbt task
-        from pipeline.spark import prepare_spark_build
+        from pipeline.build.spark import prepare_spark_build
 
         prepare_spark_build(settings)
     select = (select or "").strip() or None
-    # the CLI's lock (pipeline/buildlock.py): an `ecom build` of the same data dir finishes first
+    # the CLI's lock (pipeline/build/lock.py): an `ecom build` of the same data dir finishes first
     with build_lock(settings, echo=print, what="refresh"):
         build_id = mark_build_running(settings, full_refresh=full_refresh, select=select)
     return {
@@ -118,10 +118,10 @@ def run_build(build: dict) -> dict:
     import time
 
     from generator.config import ConfigError
-    from pipeline.buildlock import build_lock
-    from pipeline.dbt import dbt_args, dbt_executable
-    from pipeline.dbt_nodes import FAILED_STATUSES, build_summary, load_manifest, node_verdicts
-    from pipeline.warehouse import BUILD_STATE, read_json
+    from pipeline.build.dbt import dbt_args, dbt_executable
+    from pipeline.build.lock import build_lock
+    from pipeline.build.results import FAILED_STATUSES, build_summary, load_manifest, node_verdicts
+    from pipeline.records import BUILD_STATE, read_json
 
     settings = Settings.load(engine=build.get("engine") or None)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +178,7 @@ def run_build(build: dict) -> dict:
 
 def finish_build(build_id: str, passed: bool, result: dict | None = None, engine: str | None = None) -> dict:
     """Record the outcome of the build; only a passed build may be published."""
-    from pipeline.buildlock import build_lock
+    from pipeline.build.lock import build_lock
 
     settings = Settings.load(engine=engine or None)
     with build_lock(settings, echo=print, what="refresh"):
@@ -186,12 +186,12 @@ def finish_build(build_id: str, passed: bool, result: dict | None = None, engine
 
 
 def _finish_build(settings: Settings, build_id: str, passed: bool, result: dict | None) -> dict:
-    from pipeline.warehouse import mark_build_finished
+    from pipeline.build.state import mark_build_finished
 
     if passed and result is not None and not result.get("passed"):
         raise RuntimeError(f"build {build_id} did not pass: {', '.join(result.get('failing') or [])}")
     if passed and settings.engine == "spark":  # Spark's marts reach build.duckdb only from a passing build
-        from pipeline.spark import export_dir, load_marts
+        from pipeline.build.spark import export_dir, load_marts
 
         try:
             load_marts(settings, export_dir(settings))

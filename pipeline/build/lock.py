@@ -14,14 +14,10 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pipeline.errors import PipelineFailed
+from pipeline.errors import BuildBusy
 from pipeline.settings import Settings
 
 _held: set[Path] = set()  # locks this process holds (a run's build and publish share one)
-
-
-class BuildBusy(PipelineFailed):
-    """Another process holds the build lock and the caller asked not to wait."""
 
 
 def holder_pid(path: Path) -> int | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.pg_cluster import ADMIN_ROLE, BiError, LocalCluster
-from pipeline.pg_secrets import READER_ROLE, admin_password, reader_password
+from pipeline.errors import BiError
+from pipeline.publish.postgres.cluster import ADMIN_ROLE, LocalCluster
+from pipeline.publish.postgres.passwords import READER_ROLE, admin_password, reader_password
 from pipeline.settings import Settings
 
 BI_DATABASE = "ecommerce"

@@ -23,10 +23,18 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.pg_connect import BI_DATABASE, READER_ROLE, _connect, admin_conninfo, ensure_database
-from pipeline.pg_export import Snapshot, export_published
+from pipeline.errors import PublishRefused
+from pipeline.publish.postgres.connect import (
+    BI_DATABASE,
+    READER_ROLE,
+    _connect,
+    admin_conninfo,
+    ensure_database,
+)
+from pipeline.publish.postgres.export import Snapshot, export_published
+from pipeline.read import MART_SCHEMA, META_SCHEMA
+from pipeline.records import write_json_atomic
 from pipeline.settings import Settings
-from pipeline.warehouse import MART_SCHEMA, META_SCHEMA, PublishRefused, write_json_atomic
 
 BI_PUBLISH_STATE = "published_bi.json"
 OLD_PREFIX = "_old_"

@@ -1,31 +1,16 @@
-"""Serving the published marts: `ecom serve` (PostgreSQL for BI tools) and the readers' side of both copies.
-
-Readers open, query and close per request. A DuckDB reader attaches the published file to an in-memory
-database of its own, so it always opens the file that is published now (never a cached instance on a replaced
-file) and never holds anything a publish waits for.
-"""
+"""`ecom serve`: the published marts over PostgreSQL for BI tools (a local server unless ECOM_BI_DSN names one)."""
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from pipeline.postgres import (
-    BI_PUBLISH_STATE,
-    BiError,
-    BiPublishResult,
-    LocalCluster,
-    admin_password,
-    publish_postgres,
-    reader_password,
-    reader_url,
-)
+from pipeline.errors import BiError, PublishRefused
+from pipeline.publish.postgres.cluster import LocalCluster
+from pipeline.publish.postgres.connect import reader_url
+from pipeline.publish.postgres.passwords import admin_password, reader_password
+from pipeline.publish.postgres.publish import BI_PUBLISH_STATE, BiPublishResult, publish_postgres
+from pipeline.records import read_json
 from pipeline.settings import Settings
-from pipeline.warehouse import PublishRefused, read_json
-
-_NAMED_PARAM = re.compile(r"%\((\w+)\)s")
 
 
 @dataclass(frozen=True)
@@ -91,45 +76,3 @@ def bi_status(settings: Settings) -> dict:
     except BiError as exc:
         report["server"] = str(exc)
     return report
-
-
-# --------------------------------------------------------------------------------------------- readers
-
-
-@contextlib.contextmanager
-def published_duckdb(settings: Settings) -> Iterator:
-    """A read-only connection to the published file, with `marts.*` resolving in it; closed on exit."""
-    import duckdb
-
-    if not settings.publish_db.exists():
-        raise PublishRefused(f"no published marts yet at {settings.publish_db} (run `ecom run`)")
-    # An in-memory instance of its own (see the module docstring), one thread: readers are many and small.
-    con = duckdb.connect(config={"threads": 1})
-    try:
-        con.execute(f"attach '{settings.publish_db}' as ecommerce (read_only)")
-        con.execute("use ecommerce")
-        yield con
-    finally:
-        con.close()
-
-
-def read_marts(settings: Settings, query: str, params: Mapping | None = None):
-    """Run one query against the published marts and return a DataFrame.
-
-    The query is written once for both engines, with `%(name)s` parameters: it goes to PostgreSQL when
-    `ECOM_DASHBOARD_DSN` is set, else to the published DuckDB file.
-    """
-    import pandas as pd
-
-    params = dict(params or {})
-    if settings.dashboard_dsn:
-        import psycopg
-
-        with psycopg.connect(settings.dashboard_dsn, autocommit=True) as con, con.cursor() as cur:
-            cur.execute(query, params)
-            columns = [d.name for d in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=columns)
-    with published_duckdb(settings) as con:
-        duck_query = _NAMED_PARAM.sub(lambda m: "$" + m.group(1), query)
-        used = {k: v for k, v in params.items() if f"%({k})s" in query}
-        return con.execute(duck_query, used).df()

@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import PublishRefused
+from pipeline.read import MART_SCHEMA, META_SCHEMA
+from pipeline.records import PUBLISH_STATE, read_json
 from pipeline.settings import Settings
-from pipeline.warehouse import MART_SCHEMA, META_SCHEMA, PUBLISH_STATE, PublishRefused, read_json
 
 _PG_TYPES = {
     "BOOLEAN": "boolean",

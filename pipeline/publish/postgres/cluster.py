@@ -9,14 +9,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import BadInput
+from pipeline.errors import BiError
 from pipeline.settings import Settings
 
 ADMIN_ROLE = "postgres"
-
-
-class BiError(BadInput):
-    """PostgreSQL serving cannot go ahead; the message names the reason in one line."""
 
 
 def postgres_bin_dir() -> Path:

@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pipeline.pg_cluster import ADMIN_ROLE
+from pipeline.publish.postgres.cluster import ADMIN_ROLE
 from pipeline.settings import Settings
 
 READER_ROLE = "bi_reader"

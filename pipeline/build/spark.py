@@ -20,16 +20,12 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from generator.config import ConfigError
-from pipeline.dbt import DbtOutcome, run_dbt
+from pipeline.build.dbt import DbtOutcome, run_dbt
+from pipeline.errors import SparkUnavailable
 from pipeline.settings import Settings
 
 MART_SCHEMA = "marts"
 MIN_JAVA = 17
-
-
-class SparkUnavailable(ConfigError):
-    """pyspark, dbt-spark or Java is missing: the `spark` engine cannot run here."""
 
 
 def java_executable() -> str | None:

@@ -1,0 +1,1 @@
+"""Publishing a passing build: the DuckDB file analysts read, and PostgreSQL for BI tools."""
