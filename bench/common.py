@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,10 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from tests.support.ecom import free_port  # noqa: E402  (one copy, shared with the tests)
+
+__all__ = ["BIN", "REPO", "free_port", "log", "timed_ecom"]
 
 
 def log(line: str) -> None:
@@ -32,9 +35,3 @@ def timed_ecom(data_dir: Path, *args: str, env: dict | None = None) -> float:
     if proc.returncode != 0:
         raise SystemExit(f"ecom {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -143,8 +143,8 @@ def bench(env: dict, chromium: str, args) -> int:
     from playwright.sync_api import sync_playwright
 
     from dashboard.data import date_bounds, segments
-    from dashboard.launch import launch_chromium, running_dashboard
     from pipeline.settings import Settings
+    from tests.support.launch import launch_chromium, running_dashboard
 
     settings = Settings.load(env={k: v for k, v in env.items() if k.startswith("ECOM_")})
     first, last = date_bounds(settings)

@@ -11,20 +11,17 @@ stays the unit-level lane: `integration` for a real server or browser, `slow` fo
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-TINY_START = dt.date(2025, 9, 1)
-TINY_END = dt.date(2025, 9, 14)
+from pipeline.settings import Settings
+from tests.support.ecom import REPO, TINY_END, TINY_START, ecom, free_port
+from tests.support.postgres import BiServer, reachable_tmp_dir
+from tests.support.synthetic import write_build
 
 # Read before pytest_configure clears every ECOM_* variable from the tests' environment.
 TEST_ENV = ("ECOM_CHROMIUM", "ECOM_POSTGRES_BIN", "ECOM_REQUIRE_SYSTEM_TESTS")
@@ -44,26 +41,6 @@ def pytest_configure(config):
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
     for name in [k for k in os.environ if k.startswith("ECOM_") and not k.startswith("ECOM_REQUIRE_")]:
         del os.environ[name]  # tests must not inherit a developer's settings
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now (for a server a test starts)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def ecom(
-    *args: str, data_dir: Path, env: dict | None = None, check: bool = True
-) -> subprocess.CompletedProcess:
-    """Run the installed `ecom` console script, as a user would."""
-    full_env = {**os.environ, "ECOM_DATA_DIR": str(data_dir), **(env or {})}
-    proc = subprocess.run(
-        [str(BIN / "ecom"), *args], env=full_env, capture_output=True, text=True, check=False
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"ecom {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-4000:]}")
-    return proc
 
 
 @pytest.fixture(scope="session")
@@ -170,3 +147,28 @@ def docker_compose() -> str:
 def redis_bin() -> str:
     """The redis-server binary (redis-cli, which stops it, comes with it)."""
     return require_system("redis_bin")
+
+
+@pytest.fixture(scope="session")
+def bi_server(postgres_bin):
+    """A real PostgreSQL cluster, started once by `ecom serve` (serving and security tests) and stopped at the end."""
+    data_dir = reachable_tmp_dir("ecom-bi-server-")
+    port = free_port()
+    env = {"ECOM_BI_PORT": str(port)}
+    write_build(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), 1)
+    ecom("publish", data_dir=data_dir)
+    try:
+        proc = ecom("serve", data_dir=data_dir, env=env)
+        admin = (data_dir / "secrets" / "postgres_admin.password").read_text().strip()
+        reader = (data_dir / "secrets" / "bi_reader.password").read_text().strip()
+        yield BiServer(
+            data_dir,
+            port,
+            f"host=127.0.0.1 port={port} user=postgres password={admin} dbname=postgres",
+            proc.stdout.strip(),
+            reader,
+        )
+    finally:
+        with contextlib.suppress(AssertionError):
+            ecom("serve", "--stop", data_dir=data_dir, env=env)
+        shutil.rmtree(data_dir, ignore_errors=True)

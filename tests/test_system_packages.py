@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.support.ecom import REPO
 
 MODULES = [
     "tests/serving/test_dashboard.py",  # Chromium (one test also PostgreSQL)

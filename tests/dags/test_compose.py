@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.support.ecom import REPO
 
 COMPOSE = REPO / "docker-compose.yml"
 SECRETS = {"AIRFLOW_DB_PASSWORD": "db-test", "AIRFLOW_JWT_SECRET": "jwt-test", "ECOM_BI_PASSWORD": "bi-test"}

@@ -9,7 +9,7 @@ import duckdb
 import pendulum
 import pytest
 
-from tests.conftest import BIN, REPO, ecom
+from tests.support.ecom import BIN, REPO, ecom
 
 DAG_IDS = {"ecommerce_generate_daily", "ecommerce_marts_refresh"}
 DAY1, DAY2 = dt.date(2025, 9, 1), dt.date(2025, 9, 2)

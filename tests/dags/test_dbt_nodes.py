@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipeline.build.results import build_summary, node_verdicts, task_nodes
-from tests.conftest import REPO
+from tests.support.ecom import REPO
 
 
 @pytest.fixture(scope="module")

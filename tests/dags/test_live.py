@@ -21,7 +21,7 @@ import urllib.request
 import duckdb
 import pytest
 
-from tests.conftest import REPO, ecom, free_port
+from tests.support.ecom import REPO, ecom, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

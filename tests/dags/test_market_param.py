@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from generator.markets import MARKETS
-from tests.conftest import REPO
+from tests.support.ecom import REPO
 
 
 @pytest.fixture(scope="module")

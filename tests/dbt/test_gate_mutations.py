@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.build.dbt import dbt_executable
-from tests.conftest import REPO
+from tests.support.ecom import REPO
 
 pytestmark = pytest.mark.slow
 

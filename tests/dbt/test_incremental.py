@@ -18,8 +18,8 @@ import yaml
 from generator.lake import TABLES
 from pipeline.build.dbt import run_dbt
 from pipeline.settings import Settings
-from tests.conftest import REPO, ecom
-from tests.dbt.conftest import MARTS
+from tests.support.ecom import REPO, ecom
+from tests.support.marts import MARTS
 
 pytestmark = pytest.mark.slow
 

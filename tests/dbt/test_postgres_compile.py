@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.build.dbt import dbt_executable
 from pipeline.publish.postgres.cluster import ADMIN_ROLE, LocalCluster
-from tests.conftest import REPO, free_port
+from tests.support.ecom import REPO, free_port
 
 pytestmark = pytest.mark.integration
 

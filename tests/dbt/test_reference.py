@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO
 from tests.dbt import reference
-from tests.dbt.conftest import MARTS, lake_frame, read_mart
+from tests.support.ecom import REPO
+from tests.support.marts import MARTS, lake_frame, read_mart
 
 pytestmark = pytest.mark.slow
 

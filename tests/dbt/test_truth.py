@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.dbt.conftest import lake_frame, read_mart
+from tests.support.marts import lake_frame, read_mart
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import BIN
+from tests.support.ecom import BIN
 
 # Only a guard against a hung child: every wait below ends on an event, never on a duration.
 GIVE_UP_SECONDS = 900

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ecom
 from tests.e2e.processes import build_state, start, wait_until_dbt_runs_nodes
+from tests.support.ecom import ecom
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import signal
 
 import pytest
 
-from tests.conftest import ecom
 from tests.e2e.processes import build_state, start, wait_for, wait_until_dbt_runs_nodes
+from tests.support.ecom import ecom
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.build.dbt import run_dbt
 from pipeline.settings import Settings
-from tests.conftest import ecom
+from tests.support.ecom import ecom
 
 TINY = ("--scale", "tiny")
 

@@ -9,7 +9,7 @@ import subprocess
 
 import duckdb
 
-from tests.conftest import BIN, REPO, TINY_END, TINY_START, ecom
+from tests.support.ecom import BIN, REPO, TINY_END, TINY_START, ecom
 
 
 def test_published_file_is_readable_from_python(tiny_run):

@@ -19,7 +19,7 @@ from generator.markets import MARKETS
 from generator.orders import order_fates
 from generator.plan import session_plan
 from generator.streams import ORDER_ID_STRIDE, day_key
-from tests.conftest import ecom
+from tests.support.ecom import ecom
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "promotions.csv"
 OPENING = dt.date(2025, 9, 1)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import BIN, REPO, ecom
+from tests.support.ecom import BIN, REPO, ecom
 
 BAD = [
     (["generate", "--start", "2025-09-02", "--end", "2025-09-01"], "before start date"),

@@ -10,7 +10,7 @@ import pytest
 from generator.config import ConfigError
 from pipeline.errors import BadInput
 from pipeline.settings import Settings
-from tests.conftest import ecom
+from tests.support.ecom import ecom
 
 
 def test_defaults_work_without_any_variable():

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import BIN
+from tests.support.ecom import BIN
 
 # A file this big is data being written (a DuckDB file's header alone is 12 KiB), not a state or lock file.
 WRITING = 8192

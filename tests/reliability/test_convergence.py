@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from tests.conftest import ecom
-from tests.reliability.conftest import lake_digest, published_marts
+from tests.support.ecom import ecom
+from tests.support.marts import lake_digest, published_marts
 
 pytestmark = pytest.mark.slow  # tiny runs generated, built and published
 

@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from tests.conftest import BIN, ecom
-from tests.reliability.conftest import lake_digest, published_build_id, published_marts
 from tests.reliability.killing import Reader, kill_mid_write
+from tests.support.ecom import BIN, ecom
+from tests.support.marts import lake_digest, published_build_id, published_marts
 
 pytestmark = pytest.mark.slow  # tiny runs generated, built and published
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.config import FAULT_KINDS, SCALES
-from tests.conftest import REPO
+from tests.support.ecom import REPO
 
 FORM = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from generator.config import FAULT_KINDS
-from tests.conftest import ecom
-from tests.reliability.conftest import published_build_id, published_marts
+from tests.support.ecom import ecom
+from tests.support.marts import published_build_id, published_marts
 
 pytestmark = pytest.mark.slow
 

@@ -12,11 +12,10 @@ import psutil
 import pytest
 import yaml
 
-from tests.conftest import REPO, free_port
-from tests.serving.conftest import bi_server  # noqa: F401  (the session's real PostgreSQL server)
+from tests.support.ecom import REPO, free_port
 
 
-def test_local_postgres_listens_on_loopback_only(bi_server):  # noqa: F811
+def test_local_postgres_listens_on_loopback_only(bi_server):
     listening = [
         c.laddr.ip
         for c in psutil.net_connections(kind="inet")

@@ -1,70 +1,12 @@
-"""A real PostgreSQL cluster for the serving tests, started once by `ecom serve` and stopped at the end."""
+"""The serving tests' data dirs: where the `postgres` system user can reach them."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from pipeline.settings import Settings
-from tests.conftest import ecom, free_port
-from tests.serving.synthetic import write_build
-
-
-def reachable_tmp_dir(prefix: str) -> Path:
-    """A temp dir the `postgres` system user can traverse (pytest's own tmp dirs are private to root)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    os.chmod(path, 0o755)
-    return path
-
-
-@dataclass(frozen=True)
-class BiServer:
-    data_dir: Path
-    port: int
-    admin_dsn: str
-    reader_url: str
-    reader_password: str
-
-    def env_for(self, data_dir: Path) -> dict[str, str]:
-        """Settings of another data dir that publishes to this server, as an external one."""
-        return {
-            "ECOM_DATA_DIR": str(data_dir),
-            "ECOM_BI_DSN": self.admin_dsn,
-            "ECOM_BI_READER_PASSWORD": self.reader_password,
-        }
-
-    def settings_for(self, data_dir: Path) -> Settings:
-        return Settings.load(env=self.env_for(data_dir))
-
-
-@pytest.fixture(scope="session")
-def bi_server(postgres_bin):
-    data_dir = reachable_tmp_dir("ecom-bi-server-")
-    port = free_port()
-    env = {"ECOM_BI_PORT": str(port)}
-    write_build(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), 1)
-    ecom("publish", data_dir=data_dir)
-    try:
-        proc = ecom("serve", data_dir=data_dir, env=env)
-        admin = (data_dir / "secrets" / "postgres_admin.password").read_text().strip()
-        reader = (data_dir / "secrets" / "bi_reader.password").read_text().strip()
-        yield BiServer(
-            data_dir,
-            port,
-            f"host=127.0.0.1 port={port} user=postgres password={admin} dbname=postgres",
-            proc.stdout.strip(),
-            reader,
-        )
-    finally:
-        with contextlib.suppress(AssertionError):
-            ecom("serve", "--stop", data_dir=data_dir, env=env)
-        shutil.rmtree(data_dir, ignore_errors=True)
+from tests.support.postgres import reachable_tmp_dir
 
 
 @pytest.fixture

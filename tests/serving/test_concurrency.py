@@ -14,8 +14,8 @@ from pipeline.publish.postgres.publish import publish_postgres
 from pipeline.publish.warehouse import publish
 from pipeline.read import published_duckdb
 from pipeline.settings import Settings
-from tests.conftest import ecom
-from tests.serving.synthetic import VERSION_QUERY, build_id_of, whole_version, write_build
+from tests.support.ecom import ecom
+from tests.support.synthetic import VERSION_QUERY, build_id_of, whole_version, write_build
 
 pytestmark = pytest.mark.integration
 

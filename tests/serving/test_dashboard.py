@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from dashboard.launch import launch_chromium, running_dashboard
 from pipeline.read import published_duckdb
 from pipeline.records import BUILD_STATE, read_json, write_json_atomic
 from pipeline.settings import Settings
-from tests.conftest import ecom
-from tests.serving.conftest import reachable_tmp_dir
+from tests.support.ecom import ecom
+from tests.support.launch import launch_chromium, running_dashboard
+from tests.support.postgres import reachable_tmp_dir
 
 pytestmark = pytest.mark.integration
 

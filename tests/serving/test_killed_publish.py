@@ -12,9 +12,9 @@ import pytest
 
 from pipeline.read import published_duckdb
 from pipeline.settings import Settings
-from tests.conftest import BIN, ecom
 from tests.reliability.killing import Reader, kill_mid_write
-from tests.serving.synthetic import VERSION_QUERY, whole_version, write_build
+from tests.support.ecom import BIN, ecom
+from tests.support.synthetic import VERSION_QUERY, whole_version, write_build
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql as pg
 
 from pipeline.records import PUBLISH_STATE
 from pipeline.settings import Settings
-from tests.conftest import ecom, free_port
-from tests.serving.synthetic import KEYS, build_id_of, write_build
+from tests.support.ecom import ecom, free_port
+from tests.support.synthetic import KEYS, build_id_of, write_build
 
 pytestmark = pytest.mark.integration
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, REPO, ecom, free_port
 from tests.spark.test_scale_out import digest
+from tests.support.ecom import BIN, REPO, ecom, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

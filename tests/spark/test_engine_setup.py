@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from tests.conftest import BIN, ecom
+from tests.support.ecom import BIN, ecom
 
 
 def test_unknown_engine_is_refused_in_one_line(tmp_path):

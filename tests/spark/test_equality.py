@@ -20,8 +20,8 @@ import duckdb
 import pytest
 
 from generator.lake import link_days
-from tests.conftest import ecom
-from tests.dbt.conftest import MARTS
+from tests.support.ecom import ecom
+from tests.support.marts import MARTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("spark_ready")]
 

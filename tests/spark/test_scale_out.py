@@ -12,7 +12,7 @@ import pendulum
 import pytest
 import yaml
 
-from tests.conftest import BIN, REPO, ecom
+from tests.support.ecom import BIN, REPO, ecom
 
 SECRETS = {"AIRFLOW_DB_PASSWORD": "db-test", "AIRFLOW_JWT_SECRET": "jwt-test", "ECOM_BI_PASSWORD": "bi-test"}
 DAYS = [dt.date(2025, 9, 1), dt.date(2025, 9, 2), dt.date(2025, 9, 3)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,8 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.errors import PipelineFailed
+from tests.support.ecom import REPO, free_port
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = REPO / "dashboard" / "app.py"
 STREAMLIT = Path(sys.executable).parent / "streamlit"
 
 # Debian's Chromium as root, offline: no sandbox (root), no calls home, no component or sync downloads.
@@ -30,13 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager

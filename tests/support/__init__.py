@@ -1,0 +1,1 @@
+"""What tests share: helpers imported by modules (fixtures stay in conftest.py files)."""
