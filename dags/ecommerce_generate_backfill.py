@@ -48,15 +48,11 @@ MAX_DAYS = 3660  # ten years: a typo in a year should not queue a century of tas
 def ecommerce_generate_backfill():
     @task
     def days(params=None) -> list[str]:
-        import datetime as dt
+        from pipeline.orchestration.tasks import backfill_days
 
-        start, end = dt.date.fromisoformat(params["start"]), dt.date.fromisoformat(params["end"])
-        if end < start:
-            raise ValueError(f"end {end} is before start {start}")
-        count = (end - start).days + 1
-        if count > MAX_DAYS:
-            raise ValueError(f"{count} days asked for; at most {MAX_DAYS} per backfill")
-        return [(start + dt.timedelta(days=i)).isoformat() for i in range(count)]
+        return backfill_days(
+            params["start"], params["end"], MAX_DAYS, scale=params["scale"], seed=params["seed"]
+        )
 
     @task(execution_timeout=pendulum.duration(minutes=30))
     def generate(day: str, params=None) -> dict:

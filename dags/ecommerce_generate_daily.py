@@ -3,13 +3,16 @@
 
 Generates **one day** of synthetic shop data into the lake: the partitions `dt=<day>` of `users`, `products`,
 `orders`, `order_items` and `user_events` (plus late order status changes and the generator's answer key).
-The day is the run's logical date, or the `day` Param when you trigger a run by hand.
+The day is the run's logical date on scheduled runs and backfills. A run you trigger generates the `day` Param,
+or, left empty, **the lake's next day** (the day after its newest): the Trigger form submitted with its
+defaults extends the lake by one day. A triggered day that would leave a gap in the lake is refused in one line
+naming the days to generate first (a backfill fills them).
 
 * **Idempotent**: a re-run replaces the day's partitions whole, byte for byte, so reruns and backfills in any
   order give the same lake, and therefore the same marts.
 * **Bounded history**: scheduled days run from the shop's opening date (`ECOM_OPENING_DATE`) to the end of the
   demo window (`ECOM_END`, 2025-12-31 by default), never up to today's date: unpausing generates that window
-  (with catchup) and then stops. Manual runs and backfills may pick any day. With `ECOM_AIRFLOW_CATCHUP=false` unpausing schedules nothing, while the Trigger
+  (with catchup) and then stops. Triggered runs and backfills may extend it. With `ECOM_AIRFLOW_CATCHUP=false` unpausing schedules nothing, while the Trigger
   form and backfills still work, so keep it unpaused.
 * **Backfill** a range (days that already ran are generated again, byte for byte, only with
   `--reprocess-behavior completed`; the DAG must be unpaused for the backfill to run):
@@ -95,7 +98,9 @@ demo_days = events_timetable(
             None,
             type=["null", "string"],
             format="date",
-            description="Day to generate, YYYY-MM-DD. Empty: the run's logical date (scheduled runs, backfills).",
+            description="Day to generate, YYYY-MM-DD. Empty: the lake's next day on a run you trigger (the day "
+            "after its newest), the logical date on scheduled runs and backfills. A day that would leave a gap "
+            "in the lake is refused, naming the days to fill first.",
         ),
     },
 )
@@ -106,18 +111,20 @@ def ecommerce_generate_daily():
 
         from pipeline.orchestration.tasks import generate_partition
 
-        if params.get("day"):
-            day = dt.date.fromisoformat(params["day"])
-        elif logical_date is not None:
-            day = logical_date.date()
-        else:  # a manual run without a logical date and without a day: the day it was asked for
-            day = dag_run.run_after.date()
+        manual = dag_run is not None and getattr(dag_run.run_type, "value", dag_run.run_type) == "manual"
+        day = logical_date.date() if logical_date is not None else None
+        if manual and day == dt.datetime.now(dt.UTC).date():
+            day = (
+                None  # the Trigger form's logical date is the moment it was submitted, not a day of the shop
+            )
         return generate_partition(
             day,
             scale=params["scale"],
             seed=int(params["seed"]),
             inject=params["inject"],
             market=params.get("market"),
+            requested=params.get("day"),
+            manual=manual,
         )
 
     generate()

@@ -5,14 +5,18 @@ Rebuilds and tests the marts whenever `ecommerce_generate_daily` lands new lake 
 lake Assets), then publishes them: **write, audit, publish**. It starts unpaused: it only runs when the
 generation DAG (or you) asks.
 
-1. **start_build** marks a build `running` in `build.json`.
+1. **start_build** checks the lake as `ecom build` does (contiguous from the opening date, no day still being
+   generated: then the run **skips**, and the generation's own run triggers the next refresh) and marks a build
+   `running` in `build.json`.
 2. **dbt_build** runs one `dbt build` (seeds, source tests, models and each model's tests, in dbt's order) in the
-   one-slot `ecommerce_duckdb` pool: DuckDB has a single writer. Its log is dbt's, and ends with a summary.
-3. One task per model, seed and tested lake source, grouped by layer (`seeds`, `lake`, `staging`,
-   `intermediate`, `marts`), shows what the build did with it: **green** it and its tests passed, **red** it or
+   one-slot `ecommerce_duckdb` pool (DuckDB has a single writer), through the same function as `ecom build`: the
+   same nodes for the same selector, the same record in `build.json`. Its log is dbt's, and ends with a summary.
+3. One task per model, seed and tested lake source, grouped by layer in the order data flows (`1_seeds`,
+   `2_lake`, `3_staging`, `4_intermediate`, `5_marts`), shows what the build did with it: **green** it and its tests passed, **red** it or
    one of its tests failed (the log opens with the test's name and its failing rows), **pink/skipped** dbt
    skipped it because something upstream failed, or the `select` Param left it out. These tasks run no dbt.
-4. **mark_passed** records `passed` only when every node passed; otherwise **mark_failed** records `failed`.
+4. **mark_passed** lets the build through only when build.json records it `passed` (every node passed);
+   otherwise **mark_failed** runs and fails (red): the run reads as failed at a glance, nothing is published.
 5. **publish** swaps the marts into `ecommerce.duckdb` atomically (refused unless the build passed);
    **publish_bi** refreshes the PostgreSQL BI endpoint when one is configured; **smoke_check** reads the
    published marts back, read-only, as an analyst would.
@@ -31,7 +35,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
 
-from pipeline.build.results import LAYERS, load_manifest, task_nodes
+from pipeline.build.results import LAYERS, layer_group_id, load_manifest, task_nodes
 from pipeline.orchestration.assets import LAKE_ASSETS, MARTS_ASSET
 from pipeline.orchestration.node_tasks import BUILD_TASK_ID, DbtNodeResult
 from pipeline.settings import DBT_PROJECT_DIR, ENGINES, Settings
@@ -99,13 +103,14 @@ def ecommerce_marts_refresh():
     def mark_passed(build: dict, result: dict) -> dict:
         from pipeline.orchestration.tasks import finish_build
 
-        return finish_build(build["build_id"], passed=True, result=result, engine=build.get("engine"))
+        return finish_build(build["build_id"], passed=True, engine=build.get("engine"))
 
-    @task(trigger_rule="one_failed", execution_timeout=pendulum.duration(minutes=2))
+    # Red when it runs: it runs only when the build failed, and a failed build must read as failed at a glance.
+    @task(trigger_rule="one_failed", retries=0, execution_timeout=pendulum.duration(minutes=2))
     def mark_failed(build: dict) -> dict:
         from pipeline.orchestration.tasks import finish_build
 
-        return finish_build(build["build_id"], passed=False)
+        return finish_build(build["build_id"], passed=False, engine=build.get("engine"))
 
     @task(pool=DUCKDB_POOL, outlets=[MARTS_ASSET], execution_timeout=pendulum.duration(minutes=15))
     def publish() -> dict:
@@ -130,7 +135,12 @@ def ecommerce_marts_refresh():
     graph = task_nodes(load_manifest(MANIFEST))
     nodes = []
     for layer in [layer for layer in LAYERS if any(n.layer == layer for n in graph)]:
-        with TaskGroup(group_id=layer, tooltip=f"dbt {layer}: one task per node, with its tests"):
+        # The grid sorts sibling groups by id: numbered, they read in the order data flows (1_seeds .. 5_marts).
+        with TaskGroup(
+            group_id=layer_group_id(layer),
+            group_display_name=layer,
+            tooltip=f"dbt {layer}: one task per node, with its tests",
+        ):
             nodes += [
                 DbtNodeResult(task_id=n.name, key=n.key, unique_id=n.unique_id, members=n.members)
                 for n in graph

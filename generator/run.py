@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.config import GeneratorConfig
-from generator.lake import prepare_lake, write_day
+from generator.lake import generating, prepare_lake, write_day
 
 PROGRESS_EVERY_SECONDS = 2.0
 
@@ -28,10 +28,11 @@ def generate_one(cfg: GeneratorConfig, lake: Path, day: dt.date) -> DayResult:
     from generator.faults import apply_faults
     from generator.streams import stream
 
-    generated = generate_day(cfg, day)
-    tables = generated.tables
-    skip = apply_faults(tables, cfg.inject, stream(cfg, day, 99)) if cfg.inject else set()
-    write_day(Path(lake), day, tables, skip)
+    with generating(Path(lake), day):  # a build about to start waits for this day (generator/lake.py)
+        generated = generate_day(cfg, day)
+        tables = generated.tables
+        skip = apply_faults(tables, cfg.inject, stream(cfg, day, 99)) if cfg.inject else set()
+        write_day(Path(lake), day, tables, skip)
     return DayResult(day, {k: (0 if k in skip else t.num_rows) for k, t in tables.items()})
 
 

@@ -213,22 +213,9 @@ def cmd_generate(settings: Settings, fill_history: bool = False) -> int:
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
-    from generator.lake import check_writable
     from pipeline.build.run import build
-    from pipeline.lake.check import check_lake_for_build
 
-    if settings.engine == "spark":  # what the engine needs (pyspark, Java) comes first: nothing else helps
-        from pipeline.build.spark import check_spark
-
-        check_spark()
-    check_lake_for_build(settings)
-    check_writable(settings.warehouse_dir)
     log_file = None if args.verbose else settings.build_log
-    echo(
-        f"building marts into {settings.build_db}"
-        + (" (full refresh)" if args.full_refresh else "")
-        + (f"; dbt's log: {log_file}" if log_file else "")
-    )
     result = build(
         settings,
         full_refresh=args.full_refresh,

@@ -69,6 +69,10 @@ class BuildBusy(PipelineFailed):
     """Another process holds the build lock and the caller asked not to wait."""
 
 
+class GenerationInProgress(PipelineFailed):
+    """A day of the lake is still being generated: a build must not read it yet (the refresh DAG skips)."""
+
+
 class BuildInterrupted(Interrupted):
     """The build stopped before dbt finished (Ctrl-C, SIGTERM); build.json records it as `interrupted`."""
 

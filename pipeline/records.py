@@ -11,6 +11,8 @@ BUILD_STATE = "build.json"
 LAKE_PENDING_STATE = "lake_building.json"  # the lake as the running build saw it
 LAKE_BUILT_STATE = "lake_built.json"  # the lake as the last whole passing build saw it
 PUBLISH_STATE = "published.json"
+# the earliest day a failed or unfinished build since the last whole passing one may have written
+REBUILD_PENDING = "rebuild_pending.json"
 
 
 def write_json_atomic(path: Path, payload: dict) -> None:

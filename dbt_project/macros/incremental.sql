@@ -50,3 +50,19 @@
         {{ column }} >= cast('{{ day.isoformat() }}' as date)
     {%- endif -%}
 {% endmacro %}
+
+{#-
+    Pre-hook of the incremental models: delete the rows from the rebuild cutoff on, so that the window is rebuilt
+    exactly from the lake. `delete+insert` alone replaces only the keys the new rows carry: rows of a day that a
+    failed build read and the lake no longer holds (removed, or regenerated with other keys) would stay and
+    poison every later build. Spark's `insert_overwrite` replaces whole day partitions instead (a day removed from
+    the lake there needs a `--full-refresh`).
+-#}
+{% macro clear_rebuild_window(this_column) %}
+    {%- if execute and is_incremental() and target.type != 'spark' -%}
+        {%- set cutoff = lookback_cutoff(this_column) -%}
+        {%- if cutoff is not none -%}
+            delete from {{ this }} where {{ this_column }} >= cast('{{ cutoff }}' as date)
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

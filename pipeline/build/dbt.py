@@ -10,28 +10,74 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from pipeline.errors import Interrupted, PipelineFailed
 from pipeline.settings import Settings
 
+FAILED_STATUSES = ("error", "fail", "runtime error")
+
 
 @dataclass(frozen=True)
 class DbtFailure:
-    node: str
+    node: str | None
     status: str
     message: str
     failures: int | None = None
 
+    def record(self) -> dict:
+        """The one shape a failure takes in build.json, whichever path (`ecom build` or Airflow) ran the build."""
+        return {"node": self.node, "status": self.status, "message": self.message, "failures": self.failures}
+
 
 @dataclass(frozen=True)
 class DbtOutcome:
+    """One dbt invocation as `run_results.json` tells it: the CLI's outcome and the Airflow per-model verdicts
+    (`pipeline.build.results.node_verdicts`) are both read from `results`."""
+
     success: bool
     counts: dict[str, int] = field(default_factory=dict)
     failures: tuple[DbtFailure, ...] = ()
     error: str | None = None
+    results: tuple[dict, ...] = ()  # run_results.json's "results", one per node dbt ran or skipped
+    returncode: int = 0
+    seconds: float = 0.0
+
+    @classmethod
+    def from_results(cls, results: list[dict], returncode: int, seconds: float = 0.0) -> DbtOutcome:
+        counts: dict[str, int] = {}
+        failures = []
+        for node in results:
+            status = node["status"]
+            counts[status] = counts.get(status, 0) + 1
+            if status in FAILED_STATUSES:
+                failures.append(
+                    DbtFailure(
+                        node=node["unique_id"],
+                        status=status,
+                        message=(node.get("message") or "").strip(),
+                        failures=node.get("failures"),
+                    )
+                )
+        return cls(
+            returncode == 0 and not failures,
+            counts,
+            tuple(failures),
+            None,
+            tuple(results),
+            returncode,
+            seconds,
+        )
+
+    def failure_records(self) -> list[dict]:
+        records = [f.record() for f in self.failures]
+        if self.error:
+            records.append(DbtFailure(None, "error", self.error).record())
+        return records
 
     def describe_failures(self) -> str:
         if self.error:
@@ -41,6 +87,18 @@ class DbtOutcome:
             rows = f" ({f.failures} failing rows)" if f.failures else ""
             lines.append(f"{f.status.upper()} {f.node}{rows}: {f.message}")
         return "\n".join(lines) or "dbt reported a failure without a failing node; see the dbt log"
+
+
+def selection_args(select: str | None = None, full_refresh: bool = False) -> list[str]:
+    """dbt's flags for a build of `select` (everything when empty), the same for `ecom build` and the refresh DAG.
+
+    `--indirect-selection cautious`: a test on two models runs only when both are selected, so a selected build
+    never tests against a table this build did not write.
+    """
+    args = ["--full-refresh"] if full_refresh else []
+    if select and select.strip():
+        args += ["--select", select.strip(), "--indirect-selection", "cautious"]
+    return args
 
 
 def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
@@ -101,11 +159,13 @@ def run_dbt(
     quiet: bool = False,
     log_file: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    output: TextIO | None = None,
 ) -> DbtOutcome:
     """Run `dbt command` in a child process and summarise its run_results.json (never raises for failures).
 
-    dbt's console output goes to stderr, or, with `log_file`, to that file while `progress` gets a line every
-    tenth of the nodes. Ctrl-C (or SIGTERM) stops dbt and raises `Interrupted`.
+    dbt's console output goes to `output` (default stderr; an Airflow task passes its log, stdout), or, with
+    `log_file`, to that file while `progress` gets a line every tenth of the nodes. Ctrl-C (or SIGTERM) stops
+    dbt and raises `Interrupted`.
 
     A child process, not dbtRunner in-process: dbt-duckdb keeps its DuckDB instance open for the life of the
     process, which would block the publish step (and an analyst's reader) until the process exits.
@@ -114,7 +174,8 @@ def run_dbt(
     args = [dbt_executable(), *(["--quiet"] if quiet else []), *dbt_args(settings, command, *extra)]
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
-    to_tty = log_file is None and sys.stderr.isatty()
+    output = output or sys.stderr
+    to_tty = log_file is None and output.isatty()
     env = {
         **os.environ,
         **settings.dbt_env(),
@@ -125,11 +186,14 @@ def run_dbt(
         log_file.parent.mkdir(parents=True, exist_ok=True)
     # line-buffered: `tail -f` of the log follows the build as it runs
     sink = open(log_file, "w", buffering=1) if log_file is not None else None  # noqa: SIM115 (closed below)
+    if sink is None:
+        output.flush()  # what was printed before dbt starts stays before dbt's lines
+    started = time.perf_counter()
     proc = subprocess.Popen(
         args,
         env=env,
-        stdout=subprocess.PIPE if sink else sys.stderr,
-        stderr=subprocess.STDOUT if sink else sys.stderr,
+        stdout=subprocess.PIPE if sink else output,
+        stderr=subprocess.STDOUT,
         text=True,
         errors="replace",
         preexec_fn=_parent_death_signal(),
@@ -144,30 +208,20 @@ def run_dbt(
     finally:
         if sink is not None:
             sink.close()
+    seconds = time.perf_counter() - started
     try:
         results = json.loads(results_path.read_text())["results"]
     except (FileNotFoundError, KeyError, json.JSONDecodeError):
         if proc.returncode == 0:
-            return DbtOutcome(True)
+            return DbtOutcome(True, returncode=0, seconds=seconds)
         where = f" (see {log_file})" if log_file else ""
         return DbtOutcome(
-            False, error=f"dbt {command} exited with code {proc.returncode} before running any node{where}"
+            False,
+            error=f"dbt {command} exited with code {proc.returncode} before running any node{where}",
+            returncode=proc.returncode,
+            seconds=seconds,
         )
-    counts: dict[str, int] = {}
-    failures = []
-    for node in results:
-        status = node["status"]
-        counts[status] = counts.get(status, 0) + 1
-        if status in ("error", "fail", "runtime error"):
-            failures.append(
-                DbtFailure(
-                    node=node["unique_id"],
-                    status=status,
-                    message=(node.get("message") or "").strip(),
-                    failures=node.get("failures"),
-                )
-            )
-    return DbtOutcome(proc.returncode == 0 and not failures, counts, tuple(failures))
+    return DbtOutcome.from_results(results, proc.returncode, seconds)
 
 
 def _follow(proc: subprocess.Popen, sink, progress: Callable[[str], None] | None) -> None:

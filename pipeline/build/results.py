@@ -18,9 +18,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.build.dbt import FAILED_STATUSES
+
 # Layers shown as task groups, in the order dbt builds them.
 LAYERS = ("seeds", "lake", "staging", "intermediate", "marts")
-FAILED_STATUSES = ("fail", "error", "runtime error")
+
+
+def layer_group_id(layer: str) -> str:
+    """The refresh DAG's task group of a layer, numbered in the order dbt builds them: `1_seeds` .. `5_marts`."""
+    return f"{LAYERS.index(layer) + 1}_{layer}"
+
+
 # Rows of a failing test printed in the log: enough to see the problem, few enough to read.
 FAILING_ROWS_SHOWN = 10
 
@@ -29,7 +37,7 @@ FAILING_ROWS_SHOWN = 10
 class TaskNode:
     """One task of the refresh DAG: a model, seed or source, and the dbt nodes it reports (its tests)."""
 
-    key: str  # `<layer>.<name>`: the task id inside the DAG
+    key: str  # `<n>_<layer>.<name>`: the task id inside the DAG (see `layer_group_id`)
     layer: str
     name: str
     unique_id: str  # the model / seed / source
@@ -69,7 +77,8 @@ def task_nodes(manifest: dict) -> list[TaskNode]:
             continue  # an untested source has nothing to report
         name = node["name"]
         layer = _layer(node)
-        result.append(TaskNode(f"{layer}.{name}", layer, name, uid, (uid, *sorted(attached[uid]))))
+        key = f"{layer_group_id(layer)}.{name}"
+        result.append(TaskNode(key, layer, name, uid, (uid, *sorted(attached[uid]))))
     return sorted(result, key=lambda t: (LAYERS.index(t.layer), t.name))
 
 

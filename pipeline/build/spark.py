@@ -11,6 +11,7 @@ Needs `make install-spark` (pyspark and dbt-spark, `requirements-spark.lock`) an
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -96,11 +97,8 @@ def build_on_spark(settings: Settings, *extra: str, **run_options) -> DbtOutcome
     try:
         load_marts(settings, exported)
     except Exception as exc:  # the build passed on Spark but cannot be published: report it as a failure
-        return DbtOutcome(
-            False,
-            outcome.counts,
-            outcome.failures,
-            error=f"loading the Spark marts into DuckDB failed: {exc}",
+        return dataclasses.replace(
+            outcome, success=False, error=f"loading the Spark marts into DuckDB failed: {exc}"
         )
     return outcome
 

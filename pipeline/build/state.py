@@ -7,10 +7,18 @@ import datetime as dt
 import os
 import uuid
 
+from generator.lake import process_alive
 from pipeline.build.lock import lock_is_free
 from pipeline.errors import PublishRefused
 from pipeline.lake.changes import earliest_change, lake_signature
-from pipeline.records import BUILD_STATE, LAKE_BUILT_STATE, LAKE_PENDING_STATE, read_json, write_json_atomic
+from pipeline.records import (
+    BUILD_STATE,
+    LAKE_BUILT_STATE,
+    LAKE_PENDING_STATE,
+    REBUILD_PENDING,
+    read_json,
+    write_json_atomic,
+)
 from pipeline.settings import Settings
 
 
@@ -21,18 +29,9 @@ def _now() -> str:
 def mark_build_running(
     settings: Settings, full_refresh: bool = False, select: str | None = None, runner: str = "airflow"
 ) -> str:
-    """Open a build driven from outside `build()` (the refresh DAG: start_build, dbt_build, then mark_passed).
-
-    Same contract as `build()`: the state says `running` until `mark_build_finished` records the outcome, so a
-    build whose tasks died half-way is never published.
-    """
+    """Open a build: build.json says `running` until `mark_build_finished` records the outcome, so a build whose
+    process or tasks died half-way is never published. `snapshot_lake` then records what the build reads."""
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    signature = lake_signature(settings.lake_dir)
-    previous = read_json(settings.warehouse_dir / LAKE_BUILT_STATE)
-    if previous is None and not settings.build_db.exists():
-        rebuild_from = None  # a first build reads everything anyway
-    else:
-        rebuild_from = earliest_change(signature, previous)
     write_json_atomic(
         settings.warehouse_dir / BUILD_STATE,
         {
@@ -44,12 +43,46 @@ def mark_build_running(
             "runner": runner,
             # An `ecom` build runs in this process: a `running` state whose process is gone was killed.
             "pid": os.getpid(),
-            # dbt reads this as ECOM_REBUILD_FROM (see Settings.dbt_env and dbt_project/macros/incremental.sql)
-            "rebuild_from": rebuild_from.isoformat() if rebuild_from else None,
+            "rebuild_from": None,
         },
     )
-    write_json_atomic(settings.warehouse_dir / LAKE_PENDING_STATE, signature)
     return build_id
+
+
+def snapshot_lake(settings: Settings, build_id: str, full_refresh: bool = False) -> str | None:
+    """Record the lake this build reads (under the lake lock, just before dbt) and the day it rebuilds from.
+
+    The day is the earliest lake day that changed since the last whole passing build, or the earliest day a
+    build since then may have written (`rebuild_pending.json`), whichever is earlier: a failed or interrupted
+    build can have written rows of days the lake no longer holds in that form, and the next build must redo
+    them, so that it starts from what the last passing build left. The pending day is recorded before dbt
+    starts, so a build killed at any point leaves it too; only a whole passing build clears it.
+    dbt reads the day as ECOM_REBUILD_FROM (Settings.dbt_env, dbt_project/macros/incremental.sql).
+    """
+    warehouse = settings.warehouse_dir
+    signature = lake_signature(settings.lake_dir)
+    previous = read_json(warehouse / LAKE_BUILT_STATE)
+    first = previous is None and not settings.build_db.exists()
+    rebuild_from = None if first else earliest_change(signature, previous)
+    pending = _day((read_json(warehouse / REBUILD_PENDING) or {}).get("rebuild_from"))
+    if pending and not full_refresh:
+        rebuild_from = min(rebuild_from or pending, pending)
+    # what this build may write: everything on a first build or a full refresh, else from `rebuild_from`
+    # (the lookback window before that re-reads days identical to those of the last passing build)
+    writes_from = settings.opening_date if first or full_refresh else rebuild_from
+    if writes_from is not None:
+        held = min(pending or writes_from, writes_from)
+        write_json_atomic(warehouse / REBUILD_PENDING, {"rebuild_from": held.isoformat(), "since": build_id})
+    write_json_atomic(warehouse / LAKE_PENDING_STATE, signature)
+    state = read_json(warehouse / BUILD_STATE) or {}
+    if state.get("build_id") == build_id:
+        state["rebuild_from"] = rebuild_from.isoformat() if rebuild_from else None
+        write_json_atomic(warehouse / BUILD_STATE, state)
+    return state.get("rebuild_from")
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
 
 
 def mark_build_finished(
@@ -82,6 +115,7 @@ def mark_build_finished(
     if passed and pending is not None and not state.get("select"):
         # Only a whole passing build moves the baseline; a failed or partial one is redone from the same day.
         write_json_atomic(settings.warehouse_dir / LAKE_BUILT_STATE, pending)
+        (settings.warehouse_dir / REBUILD_PENDING).unlink(missing_ok=True)
     write_json_atomic(path, state)
     return state
 
@@ -92,24 +126,10 @@ def build_state(settings: Settings) -> dict | None:
     if state and state.get("status") == "running" and state.get("runner") == "ecom":
         pid = state.get("pid")
         # The lock catches a pid reused by another process since; the pid, a build that predates the lock.
-        if isinstance(pid, int) and (not _alive(pid) or lock_is_free(settings)):
+        if isinstance(pid, int) and (not process_alive(pid) or lock_is_free(settings)):
             state = {
                 **state,
                 "status": "interrupted",
                 "interrupted_because": f"its process {pid} is gone: it was killed or crashed",
             }
     return state
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed process nobody has reaped yet is a zombie: dead for our purpose
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True

@@ -13,10 +13,11 @@ import datetime as dt
 import json
 import os
 import shlex
+import time
 from pathlib import Path
 
-from generator.lake import CORE_TABLES, MARKER, days_present
-from pipeline.errors import BadInput
+from generator.lake import CORE_TABLES, MARKER, days_being_generated, days_present
+from pipeline.errors import BadInput, GenerationInProgress
 from pipeline.settings import Settings
 
 
@@ -90,3 +91,43 @@ def check_lake_for_build(settings: Settings) -> None:
             f"newest day {max(present)}: {compact_ranges(missing)}; fill them with "
             f"`{generate_command(settings, missing[0], missing[-1])}` (nothing was built)"
         )
+
+
+def wait_for_generation(settings: Settings, echo=None, wait: bool = True, poll_seconds: float = 0.5) -> None:
+    """Return once no day is being generated into the lake; with `wait=False`, refuse instead (one line)."""
+    busy = days_being_generated(settings.lake_dir)
+    if busy and not wait:
+        raise GenerationInProgress(_generating_line(busy))
+    if busy and echo:
+        echo(f"waiting for the generation to finish: {_generating_line(busy)}")
+    while busy:
+        time.sleep(poll_seconds)
+        busy = days_being_generated(settings.lake_dir)
+
+
+def _generating_line(busy: dict[dt.date, str]) -> str:
+    days = ", ".join(f"{day} ({who})" for day, who in busy.items())
+    return f"{len(busy)} day(s) of the lake are still being generated: {days}"
+
+
+def next_day(settings: Settings) -> dt.date:
+    """The day after the lake's newest (present or being generated), or the opening date of an empty lake."""
+    days = present_days(settings.lake_dir) | set(days_being_generated(settings.lake_dir))
+    return max(days) + dt.timedelta(days=1) if days else settings.opening_date
+
+
+def check_no_gap(settings: Settings, day: dt.date) -> None:
+    """Refuse (one line, exit 2) to generate `day` when it would leave days missing before it."""
+    following = next_day(settings)
+    if day <= following:
+        return
+    gap = [following + dt.timedelta(days=n) for n in range((day - following).days)]
+    newest = (
+        f"ends on {following - dt.timedelta(days=1)}" if following > settings.opening_date else "is empty"
+    )
+    raise BadInput(
+        f"generating {day} would leave a gap: the lake {newest}, so {len(gap)} day(s) would be missing "
+        f"({compact_ranges(gap)}); fill them first with `{generate_command(settings, gap[0], gap[-1])}` or a "
+        f"backfill of ecommerce_generate_daily from {gap[0]} to {gap[-1]}, or start from the lake's next day, "
+        f"{following} (a triggered run with an empty `day` does); nothing was written"
+    )

@@ -4,34 +4,68 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pipeline.errors import PipelineFailed
 from pipeline.settings import Settings
 
 
+def generation_day(
+    settings: Settings, requested: str | None, logical_date: dt.date | None, manual: bool
+) -> dt.date:
+    """The day a generation run writes: the `day` Param, else the run's logical date, else (a manual run of
+    the Trigger form, whose logical date is "now") the lake's next day. A day asked for by hand must not leave
+    a gap; scheduled runs and backfills fill ranges several days at a time, so they may run out of order."""
+    from pipeline.lake.check import check_no_gap, next_day
+
+    if requested:
+        day = dt.date.fromisoformat(str(requested))
+    elif manual or logical_date is None:
+        day = next_day(settings)
+        print(f"no `day` given: generating the lake's next day, {day}", flush=True)
+    else:
+        day = logical_date
+    if manual:
+        check_no_gap(settings, day)
+    return day
+
+
+def backfill_days(
+    start: str, end: str, most: int, scale: str | None = None, seed: int | None = None
+) -> list[str]:
+    """The days of a backfill range, refused in one line when it is reversed, too long, or would leave a gap."""
+    from pipeline.errors import BadInput
+    from pipeline.lake.check import check_no_gap
+
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if last < first:
+        raise BadInput(f"end {last} is before start {first}")
+    count = (last - first).days + 1
+    if count > most:
+        raise BadInput(f"{count} days asked for; at most {most} per backfill")
+    check_no_gap(Settings.load(scale=scale, seed=seed), first)
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range(count)]
+
+
 def generate_partition(
-    day: dt.date,
+    day: dt.date | None = None,
     scale: str | None = None,
     seed: int | None = None,
     inject: str | list[str] = "",
     market: str | None = None,
+    requested: str | None = None,
+    manual: bool = False,
 ) -> dict:
-    """Generate exactly the partitions of `day` (idempotent: a re-run replaces them)."""
+    """Generate exactly the partitions of one day (idempotent: a re-run replaces them). `day` is the run's
+    logical date; `requested` (the `day` Param) and `manual` go through `generation_day`."""
     from generator.run import generate_window
 
     if not isinstance(inject, str):
         inject = ",".join(inject)
+    settings = Settings.load(scale=scale, seed=seed, market=market, inject=inject or None)
+    if day is None or requested or manual:
+        day = generation_day(settings, requested, day, manual)
     settings = Settings.load(scale=scale, seed=seed, market=market, inject=inject or None, start=day, end=day)
     results = generate_window(settings.generator_config(), settings.lake_dir, [day], echo=print)
     return {"day": day.isoformat(), "rows": results[0].rows}
-
-
-def build_marts(full_refresh: bool = False, select: str | None = None) -> dict:
-    """dbt build; raises with the failing tests named when anything fails (nothing is published then)."""
-    from pipeline.build.run import build
-
-    result = build(Settings.load(), full_refresh=full_refresh, select=select or None)
-    if not result.outcome.success:
-        raise RuntimeError(f"dbt build {result.build_id} failed:\n{result.outcome.describe_failures()}")
-    return {"build_id": result.build_id, "counts": result.outcome.counts, "seconds": round(result.seconds, 2)}
 
 
 def publish_marts() -> dict:
@@ -52,7 +86,7 @@ def smoke_check() -> dict:
     finally:
         con.close()
     if not days:
-        raise RuntimeError(f"published marts at {settings.publish_db} hold no days")
+        raise PipelineFailed(f"published marts at {settings.publish_db} hold no days")
     return {"days": days, "orders": int(orders or 0)}
 
 
@@ -77,33 +111,35 @@ def publish_bi() -> dict:
     }
 
 
-# --- The refresh DAG's build: one `dbt build`, reported per model (pipeline/build/results.py) --------------------
+# --- The refresh DAG's build: the one build path (pipeline/build/run.py), reported per model ---------------
 
 
 def start_build(full_refresh: bool = False, select: str | None = "", engine: str | None = None) -> dict:
-    """Mark a build running (build.json): a build whose tasks die half-way is never published."""
-    from pipeline.build.lock import build_lock
-    from pipeline.build.state import mark_build_running
+    """Check the preconditions and open the build (build.json `running`): a build whose tasks die half-way is
+    never published. A day still being generated skips the run (the generation's run triggers the next one)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from pipeline.build.run import begin_build
+    from pipeline.errors import GenerationInProgress
 
     settings = Settings.load(engine=engine or None)
-    if settings.engine == "spark":  # fail here, in one line, rather than inside the dbt task
-        from pipeline.build.spark import prepare_spark_build
-
-        prepare_spark_build(settings)
-    select = (select or "").strip() or None
-    # the CLI's lock (pipeline/build/lock.py): an `ecom build` of the same data dir finishes first
-    with build_lock(settings, echo=print, what="refresh"):
-        build_id = mark_build_running(settings, full_refresh=full_refresh, select=select)
+    try:
+        build_id = begin_build(settings, full_refresh=bool(full_refresh), select=select, echo=print)
+    except GenerationInProgress as exc:
+        raise AirflowSkipException(
+            f"{exc}; this refresh skips (nothing was built) and the generation's run triggers the next one"
+        ) from None
     return {
         "build_id": build_id,
-        "select": select,
+        "select": (select or "").strip() or None,
         "full_refresh": bool(full_refresh),
         "engine": settings.engine,
     }
 
 
 def run_build(build: dict) -> dict:
-    """One `dbt build` of the run's selection (everything when empty: models, seeds, unit and source tests).
+    """The `dbt build` of the run's selection (everything when empty: models, seeds, unit and source tests),
+    through the same function as `ecom build`, which records its outcome in build.json.
 
     dbt's own log streams to the task log; the log ends with a summary of what passed, failed (with the failing
     rows dbt stored in the `audit` schema) and was skipped. The per-model verdicts are returned (XCom) for the
@@ -111,94 +147,72 @@ def run_build(build: dict) -> dict:
     only when dbt could not run (no result for any node), or on a failure no model task would show.
     The run's `engine` picks the dbt target (dbt_project/profiles.yml, through `Settings.dbt_env`).
     """
-    import json
-    import os
-    import subprocess
     import sys
-    import time
 
-    from generator.config import ConfigError
-    from pipeline.build.dbt import dbt_args, dbt_executable
     from pipeline.build.lock import build_lock
-    from pipeline.build.results import FAILED_STATUSES, build_summary, load_manifest, node_verdicts
-    from pipeline.records import BUILD_STATE, read_json
+    from pipeline.build.results import build_summary, load_manifest, node_verdicts
+    from pipeline.build.run import execute_build
 
     settings = Settings.load(engine=build.get("engine") or None)
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    extra = ["--full-refresh"] if build.get("full_refresh") else []
-    if build.get("select"):
-        # a test on two models runs only when both are selected (their tables exist in this build)
-        extra += ["--select", build["select"], "--indirect-selection", "cautious"]
-    results_path = settings.dbt_target_dir / "run_results.json"
-    results_path.unlink(missing_ok=True)
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [dbt_executable(), "--no-use-colors", *dbt_args(settings, "build", *extra)]
     # one writer of build.duckdb: an `ecom build` of the same data dir waits for this one, and this for it
     with build_lock(settings, echo=print, what="refresh"):
-        current = (read_json(settings.warehouse_dir / BUILD_STATE) or {}).get("build_id")
-        if current != build["build_id"]:
-            raise RuntimeError(
-                f"another build ({current}) started after this run's start_build ({build['build_id']}): "
-                "trigger the refresh again"
-            )
-        print("$ " + " ".join(cmd), flush=True)
-        started = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, stdout=sys.stdout, stderr=subprocess.STDOUT, check=False)
-        seconds = time.perf_counter() - started
-        try:
-            results = json.loads(results_path.read_text())["results"]
-        except (FileNotFoundError, KeyError, json.JSONDecodeError):
-            raise RuntimeError(
-                f"dbt build exited with code {proc.returncode} before running any node: see dbt's log above"
-            ) from None
-        if build.get("select") and not results:
-            raise ConfigError(f"dbt selector {build['select']!r} selects no node of the project")
-        manifest = load_manifest(settings.dbt_target_dir / "manifest.json")
-        verdicts = node_verdicts(manifest, results, settings.build_db, selected_all=not build.get("select"))
-        counts: dict[str, int] = {}
-        for r in results:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-        print(build_summary(verdicts, counts, seconds), flush=True)
-        failing = sorted(r["unique_id"] for r in results if r["status"] in FAILED_STATUSES)
-        shown = any(v["state"] == "failed" for v in verdicts.values())
-        passed = proc.returncode == 0 and not failing
-        if not passed and not shown:
-            raise RuntimeError(
-                f"dbt build failed (exit {proc.returncode}) on {', '.join(failing) or 'no node'}"
-            )
-        return {
-            "build_id": build["build_id"],
-            "passed": passed,
-            "failing": failing,
-            "counts": counts,
-            "seconds": round(seconds, 2),
-            "nodes": verdicts,
-        }
+        outcome = execute_build(
+            settings,
+            build["build_id"],
+            full_refresh=bool(build.get("full_refresh")),
+            select=build.get("select"),
+            output=sys.stdout,
+        )
+    if outcome.error and not outcome.results:
+        raise PipelineFailed(f"{outcome.error}: see dbt's log above")
+    manifest = load_manifest(settings.dbt_target_dir / "manifest.json")
+    verdicts = node_verdicts(
+        manifest, list(outcome.results), settings.build_db, selected_all=not build.get("select")
+    )
+    print(build_summary(verdicts, outcome.counts, outcome.seconds), flush=True)
+    shown = any(v["state"] == "failed" for v in verdicts.values())
+    if not outcome.success and not shown:
+        raise PipelineFailed(f"dbt build {build['build_id']} failed: {outcome.describe_failures()}")
+    return {
+        "build_id": build["build_id"],
+        "passed": outcome.success,
+        "failing": sorted(f.node for f in outcome.failures if f.node),
+        "counts": outcome.counts,
+        "seconds": round(outcome.seconds, 2),
+        "nodes": verdicts,
+    }
 
 
-def finish_build(build_id: str, passed: bool, result: dict | None = None, engine: str | None = None) -> dict:
-    """Record the outcome of the build; only a passed build may be published."""
+def finish_build(build_id: str, passed: bool, engine: str | None = None) -> dict:
+    """The gate after the per-model tasks. `passed`: check that build.json records this build as passed (the
+    build task wrote it) before anything is published. Not passed: record `failed` if the build task died
+    before it could, then fail, so that a failed build reads as failed at a glance."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pipeline.build.dbt import DbtFailure
     from pipeline.build.lock import build_lock
+    from pipeline.build.state import build_state, mark_build_finished
 
     settings = Settings.load(engine=engine or None)
     with build_lock(settings, echo=print, what="refresh"):
-        return _finish_build(settings, build_id, passed, result)
-
-
-def _finish_build(settings: Settings, build_id: str, passed: bool, result: dict | None) -> dict:
-    from pipeline.build.state import mark_build_finished
-
-    if passed and result is not None and not result.get("passed"):
-        raise RuntimeError(f"build {build_id} did not pass: {', '.join(result.get('failing') or [])}")
-    if passed and settings.engine == "spark":  # Spark's marts reach build.duckdb only from a passing build
-        from pipeline.build.spark import export_dir, load_marts
-
-        try:
-            load_marts(settings, export_dir(settings))
-        except Exception:
-            mark_build_finished(settings, build_id, False, [{"error": "loading the Spark marts failed"}])
-            raise
-    failures = [{"node": uid} for uid in (result or {}).get("failing", [])]
-    counts = (result or {}).get("counts")
-    state = mark_build_finished(settings, build_id, passed, failures, counts=counts)
-    return {"build_id": build_id, "status": state["status"], "seconds": state["seconds"]}
+        state = build_state(settings) or {}
+        if state.get("build_id") != build_id:
+            raise PipelineFailed(
+                f"build {build_id} is not the current build (build.json holds {state.get('build_id')})"
+            )
+        if state.get("status") == "running":  # the build task died or was killed before recording an outcome
+            ended = DbtFailure(None, "error", "the build task ended before dbt finished").record()
+            state = mark_build_finished(settings, build_id, False, [ended])
+    if passed:
+        if state.get("status") != "passed":
+            raise PipelineFailed(
+                f"build {build_id} did not pass (build.json: {state.get('status')}): nothing is published"
+            )
+        return {"build_id": build_id, "status": state["status"], "seconds": state.get("seconds")}
+    failing = [f.get("node") or f.get("message") for f in state.get("failures") or []]
+    shown = ", ".join(failing[:5]) + (", ..." if len(failing) > 5 else "")
+    raise AirflowFailException(
+        f"build {build_id} {state.get('status')}: {len(failing)} failing node(s)"
+        + (f" ({shown})" if failing else "")
+        + "; nothing was published and the previous marts stay served (the red tasks say why)"
+    )

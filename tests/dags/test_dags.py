@@ -142,7 +142,7 @@ def test_refresh_runs_one_dbt_build_shown_as_a_task_per_model_grouped_by_layer(d
     for model, layer in models.items():
         assert f"{layer}.{model}" in dag.task_dict, model  # e.g. marts.dm_kpi_daily, with its tests
     assert {"staging", "intermediate", "marts"} <= set(models.values())
-    assert "lake.orders" in dag.task_dict  # source tests gate the models that read the lake
+    assert "2_lake.orders" in dag.task_dict  # source tests gate the models that read the lake
     nodes = [t for t in dag.tasks if isinstance(t, DbtNodeResult)]
     # one task per model / tested source (plus seeds), not one per test: readable without zooming
     assert len(models) <= len(nodes) <= len(models) + 12
@@ -167,7 +167,7 @@ def test_refresh_runs_one_dbt_build_shown_as_a_task_per_model_grouped_by_layer(d
     assert dag.task_dict["mark_passed"].upstream_task_ids >= {
         "start_build",
         "dbt_build",
-        "marts.dm_kpi_daily",
+        "5_marts.dm_kpi_daily",
     }
     assert dag.task_dict["mark_failed"].trigger_rule == "one_failed"
 
@@ -189,9 +189,9 @@ def test_refresh_form_submits_with_its_defaults(dagbag):
 
 @pytest.fixture(scope="module")
 def refreshed(dagbag, airflow_db, data_dir, tmp_path_factory):
-    """Two days generated in reverse order, then a refresh of the daily KPIs and everything they read."""
-    assert generate(dagbag, DAY2).state == "success"
+    """Two days generated, then a refresh of the daily KPIs and everything they read."""
     assert generate(dagbag, DAY1).state == "success"
+    assert generate(dagbag, DAY2).state == "success"
     run = dagbag.dags["ecommerce_marts_refresh"].test(run_conf={"select": "+dm_kpi_daily"})
     return run
 
@@ -230,8 +230,8 @@ def test_refresh_publishes_what_the_cli_publishes(refreshed, data_dir, tmp_path)
     cli = marts(tmp_path / "warehouse" / "ecommerce.duckdb")
     assert published["dm_kpi_daily"] == cli["dm_kpi_daily"]
     ti = {t.task_id: t.state for t in refreshed.get_task_instances()}
-    assert ti["marts.dm_kpi_daily"] == ti["lake.orders"] == ti["smoke_check"] == "success"
-    assert ti["marts.dm_rfm_segments"] == "skipped"  # outside the selector
+    assert ti["5_marts.dm_kpi_daily"] == ti["2_lake.orders"] == ti["smoke_check"] == "success"
+    assert ti["5_marts.dm_rfm_segments"] == "skipped"  # outside the selector
 
 
 def test_failing_dbt_test_is_one_red_task_whose_log_opens_with_the_test_and_rows(
@@ -249,12 +249,13 @@ def test_failing_dbt_test_is_one_red_task_whose_log_opens_with_the_test_and_rows
 
     assert run.state == "failed"
     ti = states(run)
-    # only the node that failed is red; what dbt skipped because of it shows as skipped
-    assert [k for k, v in ti.items() if v == "failed"] == ["lake.orders"], ti
+    # only the node that failed is red, and the gate after it (the run reads as failed at a glance); what dbt
+    # skipped because of it shows as skipped
+    assert sorted(k for k, v in ti.items() if v == "failed") == ["2_lake.orders", "mark_failed"], ti
     assert ti["dbt_build"] == "success"  # dbt ran; its verdict is the model tasks'
-    assert ti["staging.stg_lake__orders"] == ti["marts.dm_kpi_daily"] == "skipped"
-    assert ti["lake.users"] == ti["lake.products"] == "success"  # healthy sources stay green
-    assert ti["mark_failed"] == "success"
+    assert ti["3_staging.stg_lake__orders"] == ti["5_marts.dm_kpi_daily"] == "skipped"
+    assert ti["2_lake.users"] == ti["2_lake.products"] == "success"  # healthy sources stay green
+    assert ti["mark_failed"] == "failed"
     assert ti["publish"] == "upstream_failed"
     assert publication(publish_db) == before_id and marts(publish_db) == before
     import json
@@ -262,16 +263,16 @@ def test_failing_dbt_test_is_one_red_task_whose_log_opens_with_the_test_and_rows
     assert json.loads((data_dir / "warehouse" / "build.json").read_text())["status"] == "failed"
     # the failing task's verdict opens with the test's name, then the rows dbt stored for it
     result = build_result(run)
-    lines = result["nodes"]["lake.orders"]["lines"]
+    lines = result["nodes"]["2_lake.orders"]["lines"]
     assert lines[0].startswith("dbt test source_unique_lake_orders_order_id FAIL"), lines
     assert "failing rows" in lines[2] and '"audit"' in lines[2]
     assert lines[3].split("|")[0].strip() == "unique_field" and "n_records" in lines[3]
     assert "\n".join(lines) in log  # printed first in that task's log
-    skipped = result["nodes"]["staging.stg_lake__orders"]["lines"][0]
+    skipped = result["nodes"]["3_staging.stg_lake__orders"]["lines"][0]
     assert "skipped" in skipped and "source_unique_lake_orders_order_id" in skipped
     # the build's log ends with a readable summary, not raw JSON
     summary = log[log.rindex("dbt build summary") :]
-    assert "FAILED lake.orders" in summary and "nothing will be published" in summary
+    assert "FAILED 2_lake.orders" in summary and "nothing will be published" in summary
 
     # the day regenerated clean: the next refresh passes again
     assert generate(dagbag, DAY2).state == "success"

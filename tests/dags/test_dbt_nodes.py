@@ -36,10 +36,10 @@ def test_every_test_belongs_to_exactly_one_task(manifest):
     assert tests <= set(members)
     by_key = {n.key: n for n in nodes}
     # a relationships test is shown by the model it is defined on, not by the model it points to
-    rel = [m for m in by_key["staging.stg_lake__orders"].members if "relationships" in m]
-    assert rel, by_key["staging.stg_lake__orders"].members
+    rel = [m for m in by_key["3_staging.stg_lake__orders"].members if "relationships" in m]
+    assert rel, by_key["3_staging.stg_lake__orders"].members
     assert all(
-        "source_unique_lake_orders" in m or "lake_orders" in m for m in by_key["lake.orders"].members[1:]
+        "source_unique_lake_orders" in m or "lake_orders" in m for m in by_key["2_lake.orders"].members[1:]
     )
 
 
@@ -68,23 +68,23 @@ def test_one_failing_source_test_is_the_only_failure_and_what_depends_on_it_is_s
         message="Got 1 result, configured to fail if != 0",
     )
     verdicts = node_verdicts(manifest, results, db, selected_all=True)
-    assert [k for k, v in verdicts.items() if v["state"] == "failed"] == ["lake.orders"]
-    lines = verdicts["lake.orders"]["lines"]
+    assert [k for k, v in verdicts.items() if v["state"] == "failed"] == ["2_lake.orders"]
+    lines = verdicts["2_lake.orders"]["lines"]
     assert lines[0] == "dbt test source_unique_lake_orders_order_id FAIL: 1 failing rows"
     assert lines[3].split("|")[0].strip() == "unique_field"
     assert lines[5].split("|")[0].strip() == "ORD-1"
-    assert verdicts["staging.stg_lake__orders"]["state"] == "skipped"
-    assert "source_unique_lake_orders_order_id" in verdicts["staging.stg_lake__orders"]["lines"][0]
-    assert verdicts["staging.stg_lake__users"]["state"] == "success"
+    assert verdicts["3_staging.stg_lake__orders"]["state"] == "skipped"
+    assert "source_unique_lake_orders_order_id" in verdicts["3_staging.stg_lake__orders"]["lines"][0]
+    assert verdicts["3_staging.stg_lake__users"]["state"] == "success"
     summary = build_summary(verdicts, {"fail": 1}, 12.0)
-    assert "FAILED lake.orders" in summary and "ORD-1" in summary and "nothing will be published" in summary
+    assert "FAILED 2_lake.orders" in summary and "ORD-1" in summary and "nothing will be published" in summary
 
 
 def test_nodes_outside_the_selector_are_skipped_not_failed(manifest):
     kpi = "model.ecommerce.dm_kpi_daily"
     results = [{"unique_id": kpi, "status": "success", "execution_time": 1.0}]
     verdicts = node_verdicts(manifest, results, None, selected_all=False)
-    assert verdicts["marts.dm_kpi_daily"]["state"] == "success"
-    assert verdicts["marts.dm_rfm_segments"]["state"] == "skipped"
-    assert "selector" in verdicts["marts.dm_rfm_segments"]["lines"][0]
+    assert verdicts["5_marts.dm_kpi_daily"]["state"] == "success"
+    assert verdicts["5_marts.dm_rfm_segments"]["state"] == "skipped"
+    assert "selector" in verdicts["5_marts.dm_rfm_segments"]["lines"][0]
     assert not [k for k, v in verdicts.items() if v["state"] == "failed"]

@@ -295,8 +295,8 @@ def test_refresh_form_submits_with_its_defaults_and_builds_everything(airflow, b
     assert run["run_type"] == "manual" and run["state"] == "success"
     states = api.states("ecommerce_marts_refresh", run["dag_run_id"])
     # the whole project: every source's tests ran (none left out as with a `fqn:*` selector)
-    assert {t: s for t, s in states.items() if t.startswith("lake.")} and all(
-        s == "success" for t, s in states.items() if t.startswith("lake.")
+    assert {t: s for t, s in states.items() if t.startswith("2_lake.")} and all(
+        s == "success" for t, s in states.items() if t.startswith("2_lake.")
     ), states
     page.goto(api.base + f"/dags/ecommerce_marts_refresh/runs/{run['dag_run_id']}")
     page.wait_for_timeout(3000)
@@ -328,11 +328,11 @@ def test_injected_fault_shows_one_failed_node_whose_log_opens_with_the_test_and_
     run = api.wait_for_run("ecommerce_marts_refresh", lambda r: r["dag_run_id"] not in before)
     assert run["state"] == "failed"
     states = api.states("ecommerce_marts_refresh", run["dag_run_id"])
-    assert [t for t, s in states.items() if s == "failed"] == ["lake.orders"], states
-    assert states["staging.stg_lake__orders"] == states["marts.dm_kpi_daily"] == "skipped"
+    assert sorted(t for t, s in states.items() if s == "failed") == ["2_lake.orders", "mark_failed"], states
+    assert states["3_staging.stg_lake__orders"] == states["5_marts.dm_kpi_daily"] == "skipped"
     assert states["dbt_build"] == "success" and states["publish"] == "upstream_failed"
     assert published.read_bytes() == published_bytes  # nothing published
-    log = api.log_with("ecommerce_marts_refresh", run["dag_run_id"], "lake.orders", "failing rows")
+    log = api.log_with("ecommerce_marts_refresh", run["dag_run_id"], "2_lake.orders", "failing rows")
     lines = [line for line in log.splitlines() if line.strip()]
     # Airflow's own framing first (the log's source, folded in the UI, and the triggerer's "starting" line)...
     lines = [
@@ -347,7 +347,7 @@ def test_injected_fault_shows_one_failed_node_whose_log_opens_with_the_test_and_
     assert any("n_records" in line for line in lines[:5]), lines[:6]
     build_log = api.log_with("ecommerce_marts_refresh", run["dag_run_id"], "dbt_build", "dbt build summary")
     tail = build_log[build_log.rindex("dbt build summary") :]
-    assert "FAILED lake.orders" in tail and "nothing will be published" in tail, tail[:2000]
+    assert "FAILED 2_lake.orders" in tail and "nothing will be published" in tail, tail[:2000]
     # readable text, not raw JSON (Airflow's own "Done. Returned value was: {...}" line may sort among it)
     summary = [
         line

@@ -47,7 +47,8 @@ def test_an_airflow_refresh_and_an_ecom_build_take_turns(tmp_path, monkeypatch):
     """The refresh DAG's build tasks take the CLI's lock: a CLI build that ran between the refresh's start_build
     and its dbt task makes that task fail in one line instead of overwriting the newer build; the next refresh
     builds, passes and is recorded."""
-    from pipeline import tasks
+    from pipeline.errors import PipelineFailed
+    from pipeline.orchestration import tasks
 
     ecom("generate", "--scale", "tiny", "--start", "2025-09-01", "--end", "2025-09-02", data_dir=tmp_path)
     monkeypatch.setenv("ECOM_DATA_DIR", str(tmp_path))
@@ -58,10 +59,10 @@ def test_an_airflow_refresh_and_an_ecom_build_take_turns(tmp_path, monkeypatch):
     assert cli.wait() == 0
     cli_state = build_state(tmp_path)
     assert cli_state["status"] == "passed" and cli_state["build_id"] != build["build_id"]
-    with pytest.raises(RuntimeError, match=r"another build \(.*\) started after this run's start_build"):
+    with pytest.raises(PipelineFailed, match=r"another build \(.*\) started after this one"):
         tasks.run_build(build)
     assert build_state(tmp_path) == cli_state  # the newer, passing build stands
 
     build = tasks.start_build()
     result = tasks.run_build(build)
-    assert result["passed"] and tasks.finish_build(build["build_id"], True, result)["status"] == "passed"
+    assert result["passed"] and tasks.finish_build(build["build_id"], True)["status"] == "passed"

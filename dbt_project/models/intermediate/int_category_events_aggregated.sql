@@ -1,5 +1,6 @@
 {#- Product views, cart adds and removals per category and day, from the clickstream. -#}
-{{ config(materialized='incremental', unique_key='activity_date', partition_by=day_partition('activity_date')) }}
+{{ config(materialized='incremental', unique_key='activity_date', partition_by=day_partition('activity_date'),
+    pre_hook="{{ clear_rebuild_window('activity_date') }}") }}
 
 with
 

@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', unique_key='session_id', partition_by=day_partition('partition_date')) }}
+{{ config(materialized='incremental', unique_key='session_id', partition_by=day_partition('partition_date'),
+    pre_hook="{{ clear_rebuild_window('partition_date') }}") }}
 
 with
 

@@ -1,6 +1,7 @@
 {#- Order lines with their product's category and their share of the order discount, so that line revenue
     adds up to the order total to the cent (the rounding remainder goes to the order's largest line). -#}
-{{ config(materialized='incremental', unique_key='order_item_id', partition_by=day_partition('partition_date')) }}
+{{ config(materialized='incremental', unique_key='order_item_id', partition_by=day_partition('partition_date'),
+    pre_hook="{{ clear_rebuild_window('partition_date') }}") }}
 
 with
 

@@ -1,7 +1,8 @@
 {#- Orders with their state after late cancellations and returns. On incremental runs the orders of the
     lookback window are rebuilt, plus every older day (within the late-change horizon) holding an order whose
     status changed in a partition of the window. Whole days, because Spark replaces day partitions. -#}
-{{ config(materialized='incremental', unique_key='order_id', partition_by=day_partition('partition_date')) }}
+{{ config(materialized='incremental', unique_key='order_id', partition_by=day_partition('partition_date'),
+    pre_hook="{{ clear_rebuild_window('partition_date') }}") }}
 
 with
 

@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', unique_key='funnel_date', partition_by=day_partition('funnel_date')) }}
+{{ config(materialized='incremental', unique_key='funnel_date', partition_by=day_partition('funnel_date'),
+    pre_hook="{{ clear_rebuild_window('funnel_date') }}") }}
 
 with
 

@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', unique_key='kpi_date', partition_by=day_partition('kpi_date')) }}
+{{ config(materialized='incremental', unique_key='kpi_date', partition_by=day_partition('kpi_date'),
+    pre_hook="{{ clear_rebuild_window('kpi_date') }}") }}
 
 with
 
