@@ -105,8 +105,9 @@ def ecommerce_marts_refresh():
 
         return finish_build(build["build_id"], passed=True, engine=build.get("engine"))
 
-    # Red when it runs: it runs only when the build failed, and a failed build must read as failed at a glance.
-    @task(trigger_rule="one_failed", retries=0, execution_timeout=pendulum.duration(minutes=2))
+    # Red when it runs (AirflowFailException: no retry): it runs only when the build failed, and a failed build
+    # must read as failed at a glance.
+    @task(trigger_rule="one_failed", execution_timeout=pendulum.duration(minutes=2))
     def mark_failed(build: dict) -> dict:
         from pipeline.orchestration.tasks import finish_build
 

@@ -213,8 +213,10 @@ def write_day(lake: Path, day: dt.date, tables: dict[str, pa.Table], skip: set[s
     for name, table in tables.items():
         part = partition_dir(lake, name, day)
         part.mkdir(parents=True, exist_ok=True)
-        for stray in part.glob(".*.tmp"):
-            stray.unlink(missing_ok=True)
+        for stray in part.glob(".*.tmp"):  # left by a writer that crashed, not one writing right now
+            writer = stray.name.rsplit(".", 2)[-2]
+            if not writer.isdigit() or int(writer) == os.getpid() or not process_alive(int(writer)):
+                stray.unlink(missing_ok=True)
         final = part / PART_FILE
         if name in skip:
             final.unlink(missing_ok=True)

@@ -139,9 +139,15 @@ def test_refresh_runs_one_dbt_build_shown_as_a_task_per_model_grouped_by_layer(d
     dag = dagbag.dags["ecommerce_marts_refresh"]
     manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())
     models = {n["name"]: n["fqn"][1] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    from pipeline.build.results import LAYERS, layer_group_id
+
     for model, layer in models.items():
-        assert f"{layer}.{model}" in dag.task_dict, model  # e.g. marts.dm_kpi_daily, with its tests
+        assert f"{layer_group_id(layer)}.{model}" in dag.task_dict, model  # with its tests
     assert {"staging", "intermediate", "marts"} <= set(models.values())
+    # the grid sorts sibling groups by id: sorted, they read in the order data flows, shown by their layer name
+    groups = {g.group_id: g for g in dag.task_group.children.values() if hasattr(g, "children")}
+    assert sorted(groups) == [layer_group_id(layer) for layer in LAYERS]
+    assert [groups[g].group_display_name for g in sorted(groups)] == list(LAYERS)
     assert "2_lake.orders" in dag.task_dict  # source tests gate the models that read the lake
     nodes = [t for t in dag.tasks if isinstance(t, DbtNodeResult)]
     # one task per model / tested source (plus seeds), not one per test: readable without zooming
