@@ -1,6 +1,6 @@
 """How long the marts take to build, side by side, in one run on this machine.
 
-    .venv/bin/python bench/marts.py [--scales small,medium] [--days 365] [--short-days 30] [--keep DIR]
+    .venv/bin/python -m bench.marts [--scales small,medium] [--days 365] [--short-days 30] [--keep DIR]
 
 For each scale, a year of lake (`--days` days from the opening day) is generated once, then:
 
@@ -23,17 +23,13 @@ import datetime as dt
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from bench.common import log, timed_ecom  # noqa: E402
-from generator.config import DEFAULT_OPENING_DATE  # noqa: E402
-from generator.lake import link_days  # noqa: E402
+from bench.common import REPO, log, timed_ecom
+from generator.config import DEFAULT_OPENING_DATE
+from generator.lake import link_days
 
 
 def dbt(data_dir: Path, *args: str) -> float:
