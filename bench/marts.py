@@ -83,12 +83,13 @@ def direct_duckdb(data_dir: Path) -> float:
             node = nodes[uid]
             name = f"{node['schema']}.{node['alias']}"
             if node["resource_type"] == "seed":
+                # the seed's columns and types as dbt loads them (its YAML's column_types, rendered for DuckDB)
                 csv = REPO / "dbt_project" / node["original_file_path"]
-                con.execute(
-                    f"create table {name} as select promotion_name, cast(start_date as date) as start_date, "
-                    f"cast(end_date as date) as end_date, cast(discount_rate as decimal(4, 2)) as discount_rate "
-                    f"from read_csv('{csv}', header = true)"
+                columns = ", ".join(
+                    f"cast({column} as {kind}) as {column}"
+                    for column, kind in node["config"]["column_types"].items()
                 )
+                con.execute(f"create table {name} as select {columns} from read_csv('{csv}', header = true)")
                 continue
             kind = "view" if node["config"]["materialized"] == "view" else "table"
             con.execute(f"create {kind} {name} as {compiled[uid]}")
