@@ -164,6 +164,7 @@ def write_baseline(
     path: Path,
     started: dt.datetime,
     load_at_start: tuple[float, float, float],
+    measured: str | None,
     args: argparse.Namespace,
     tables: dict[str, str],
     pipeline: list[dict],
@@ -180,7 +181,7 @@ def write_baseline(
         "date": f"{started:%Y-%m-%d}",
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
-        "commit": commit(),
+        "commit": measured,
         "machine": {
             "cores": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in load_at_start],
@@ -223,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # the serving bench's PostgreSQL runs as the postgres user and must reach its data dir
     started = dt.datetime.now(dt.UTC)
     load_at_start = os.getloadavg()
+    measured = commit()  # before the run: the tree may change while it measures
     try:
         generator_out = run("generator", "--scale", scales[-1], "--days", "2" if args.quick else "3")
         day_cost_out = run("generator", "--scale", scales[-1], "--day-cost", "30,365")
@@ -308,7 +310,7 @@ Measured {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count
             "serving": serving_out,
         }
         path = args.baseline or BASELINES / f"{started:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
-        write_baseline(path, started, load_at_start, args, tables, pipeline, marts)
+        write_baseline(path, started, load_at_start, measured, args, tables, pipeline, marts)
         log(f"wrote {path}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
