@@ -102,8 +102,8 @@ dashboard: install ## the dashboard over the published marts on http://127.0.0.1
 	$(BIN)/streamlit run dashboard/app.py --server.port $${ECOM_DASHBOARD_PORT:-8501} \
 		--server.address $(DASHBOARD_ADDRESS) --server.headless true --browser.gatherUsageStats false
 
-bench: install manifest ## run every benchmark (small + medium, a year each) and write bench/report.md
-	$(BIN)/python bench/report.py
+bench: install manifest ## run every benchmark (small + medium, a year each): bench/report.md, bench/baselines/<date>.json
+	$(BIN)/python -m bench.report
 
 clean-data: ## delete generated data (data/)
 	rm -rf data

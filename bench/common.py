@@ -8,12 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from tests.support.ecom import free_port  # noqa: E402  (one copy, shared with the tests)
+from tests.support.ecom import BIN, REPO, free_port  # one copy, shared with the tests
 
 __all__ = ["BIN", "REPO", "free_port", "log", "timed_ecom"]
 

@@ -1,7 +1,7 @@
 """DAG parse times, and one daily generation + refresh cycle in Airflow against `ecom run` for the same day.
 
-    .venv/bin/python bench/dags.py                 # parse time of each DAG file
-    .venv/bin/python bench/dags.py --cycle         # + two daily cycles in a real `airflow standalone` (minutes)
+    .venv/bin/python -m bench.dags                 # parse time of each DAG file
+    .venv/bin/python -m bench.dags --cycle         # + two daily cycles in a real `airflow standalone` (minutes)
 
 Parse time is measured the way the dag-processor pays it: in a fresh process that has already imported Airflow,
 "first" is the first parse of the file (module imports included), "again" the median of re-parses.
@@ -22,10 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from bench.common import BIN, free_port  # noqa: E402
+from bench.common import BIN, REPO, free_port
 
 PARSE_ONE = r"""
 import json, os, statistics, sys, time

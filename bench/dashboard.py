@@ -1,8 +1,8 @@
 """Dashboard benchmark: how long each page takes to be ready in a real browser (headless Chromium).
 
-    .venv/bin/python bench/dashboard.py                          # a tiny shop over two sale events, in a temp dir
-    .venv/bin/python bench/dashboard.py --data-dir DIR           # reuse a published run
-    .venv/bin/python bench/dashboard.py --shots /tmp/shots-dashboard   # also save a screenshot of each page
+    .venv/bin/python -m bench.dashboard                          # a tiny shop over two sale events, in a temp dir
+    .venv/bin/python -m bench.dashboard --data-dir DIR           # reuse a published run
+    .venv/bin/python -m bench.dashboard --shots /tmp/shots-dashboard   # also save a screenshot of each page
 
 Starts `streamlit run dashboard/app.py` on a free port and, for every page, measures from navigation until the
 page's title, headlines and every chart have rendered: the first load after the server starts (cold: the
@@ -25,8 +25,6 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import timed_ecom
 from pipeline.errors import PipelineFailed

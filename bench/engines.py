@@ -1,6 +1,6 @@
 """Build times of the same window on DuckDB and on Spark, side by side, in one run on this machine.
 
-    .venv/bin/python bench/engines.py [--scale tiny] [--days 14] [--new-days 1] [--opening 2025-11-17] [--keep DIR]
+    .venv/bin/python -m bench.engines [--scale tiny] [--days 14] [--new-days 1] [--opening 2025-11-17] [--keep DIR]
 
 One lake of `--days` days from `--opening` is generated once; each engine then builds it in its own data
 directory (hard links to the same files):
@@ -20,16 +20,12 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from bench.common import log, timed_ecom  # noqa: E402
-from generator.lake import link_days  # noqa: E402
-from pipeline.build.spark import spark_missing  # noqa: E402
+from bench.common import log, timed_ecom
+from generator.lake import link_days
+from pipeline.build.spark import spark_missing
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """How fast the generator writes the lake, side by side with two references, in one run on this machine.
 
-    .venv/bin/python bench/generator.py [--scale medium] [--days 3] [--user-rows 200000] [--faker-rows 3000]
-    .venv/bin/python bench/generator.py --scale medium --day-cost 30,365   # ms/day as the user base grows
+    .venv/bin/python -m bench.generator [--scale medium] [--days 3] [--user-rows 200000] [--faker-rows 3000]
+    .venv/bin/python -m bench.generator --scale medium --day-cost 30,365   # ms/day as the user base grows
 
 Rows per second, end to end to Parquet:
 
@@ -28,9 +28,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 EVENT_TARGET = 0.8
 USER_TARGET = 300.0

@@ -1,6 +1,6 @@
 """How long the marts take to build, side by side, in one run on this machine.
 
-    .venv/bin/python bench/marts.py [--scales small,medium] [--days 365] [--short-days 30] [--keep DIR]
+    .venv/bin/python -m bench.marts [--scales small,medium] [--days 365] [--short-days 30] [--keep DIR]
 
 For each scale, a year of lake (`--days` days from the opening day) is generated once, then:
 
@@ -23,17 +23,13 @@ import datetime as dt
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from bench.common import log, timed_ecom  # noqa: E402
-from generator.config import DEFAULT_OPENING_DATE  # noqa: E402
-from generator.lake import link_days  # noqa: E402
+from bench.common import REPO, log, timed_ecom
+from generator.config import DEFAULT_OPENING_DATE
+from generator.lake import link_days
 
 
 def dbt(data_dir: Path, *args: str) -> float:
@@ -87,12 +83,13 @@ def direct_duckdb(data_dir: Path) -> float:
             node = nodes[uid]
             name = f"{node['schema']}.{node['alias']}"
             if node["resource_type"] == "seed":
+                # the seed's columns and types as dbt loads them (its YAML's column_types, rendered for DuckDB)
                 csv = REPO / "dbt_project" / node["original_file_path"]
-                con.execute(
-                    f"create table {name} as select promotion_name, cast(start_date as date) as start_date, "
-                    f"cast(end_date as date) as end_date, cast(discount_rate as decimal(4, 2)) as discount_rate "
-                    f"from read_csv('{csv}', header = true)"
+                columns = ", ".join(
+                    f"cast({column} as {kind}) as {column}"
+                    for column, kind in node["config"]["column_types"].items()
                 )
+                con.execute(f"create table {name} as select {columns} from read_csv('{csv}', header = true)")
                 continue
             kind = "view" if node["config"]["materialized"] == "view" else "table"
             con.execute(f"create {kind} {name} as {compiled[uid]}")

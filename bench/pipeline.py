@@ -1,7 +1,7 @@
 """One-year pipeline benchmark: generate, build and publish a year, with wall time and peak memory per phase.
 
-    .venv/bin/python bench/pipeline.py --scale small --days 365
-    .venv/bin/python bench/pipeline.py --scale small --scale medium --days 365 --workers 2
+    .venv/bin/python -m bench.pipeline --scale small --days 365
+    .venv/bin/python -m bench.pipeline --scale small --scale medium --days 365 --workers 2
 
 Each phase runs as the real `ecom` command in a child process; peak RSS is the highest resident set size of the
 whole process tree (the CLI and dbt's child), sampled every 100 ms.

@@ -1,10 +1,12 @@
-"""`make bench`: run every benchmark in one go and write `bench/report.md` (tables) with PNG plots.
+"""`make bench`: run every benchmark in one go; write `bench/report.md` (tables) with PNG plots, and the same
+tables with the machine they were measured on to `bench/baselines/<date>.json` (committed: the figures the docs
+cite).
 
-    .venv/bin/python bench/report.py                    # small and medium, a year each (tens of minutes)
-    .venv/bin/python bench/report.py --scales small --days 120 --quick
+    .venv/bin/python -m bench.report                    # small and medium, a year each (tens of minutes)
+    .venv/bin/python -m bench.report --scales small --days 120 --quick
 
 Every figure is measured in this one run, side by side, so that ratios hold on a noisy machine. Each benchmark
-script also runs on its own (see its --help); this script only orchestrates them and writes the report.
+also runs on its own (`python -m bench.<name> --help`); this module only orchestrates them and writes the report.
 Progress goes to stderr; nothing is timed inside the test suite.
 """
 
@@ -24,6 +26,8 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+BASELINES = BENCH / "baselines"
 PYTHON = sys.executable
 
 
@@ -31,12 +35,14 @@ def log(line: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
-def run(script: str, *args: str) -> str:
-    """Run one benchmark script, streaming its progress (stderr) and returning its report (stdout)."""
+def run(name: str, *args: str) -> str:
+    """Run one benchmark (`python -m bench.NAME`), streaming its progress (stderr) and returning its report."""
+    script = f"bench.{name}"
     log(f"{script} {' '.join(args)}")
     started = time.perf_counter()
     proc = subprocess.run(
-        [PYTHON, str(BENCH / script), *args],
+        [PYTHON, "-m", script, *args],
+        cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=sys.stderr,
         text=True,
@@ -139,6 +145,63 @@ def headline(pipeline: list[dict], marts: dict, generator_out: str, serving_out:
     return "\n".join(lines)
 
 
+def commit() -> str | None:
+    """The commit measured, with `-dirty` when the work tree had changes (None outside a git checkout)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{head}-dirty" if dirty else head
+
+
+def write_baseline(
+    path: Path,
+    started: dt.datetime,
+    load_at_start: tuple[float, float, float],
+    measured: str | None,
+    args: argparse.Namespace,
+    tables: dict[str, str],
+    pipeline: list[dict],
+    marts: dict,
+) -> None:
+    """The run's tables and measurements with the machine they were measured on, as one JSON file.
+
+    Load averages matter as much as the cores: the reference machine is shared, and a loaded machine's wall
+    clock is several times an idle one's. Written to a temporary file and renamed, so a killed run leaves no
+    half-written baseline.
+    """
+    finished = dt.datetime.now(dt.UTC)
+    baseline = {
+        "date": f"{started:%Y-%m-%d}",
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "commit": measured,
+        "machine": {
+            "cores": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in load_at_start],
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "arch": platform.machine(),
+            "system": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "options": {"scales": args.scales, "days": args.days, "quick": args.quick},
+        "tables": {name: text.strip() for name, text in tables.items()},
+        # the temporary data dirs the run used are gone once it ends: not part of the record
+        "pipeline": [{k: v for k, v in row.items() if k != "data_dir"} for row in pipeline],
+        "marts": marts,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(baseline, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -147,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--out", type=Path, default=BENCH / "report.md")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run of the report")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="where to write the tables as JSON (default: bench/baselines/<date>.json, <date>-quick.json with "
+        "--quick)",
+    )
     args = parser.parse_args(argv)
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     work = Path(tempfile.mkdtemp(prefix="bench-report-", dir="/tmp"))
@@ -154,29 +223,31 @@ def main(argv: list[str] | None = None) -> int:
         work, 0o755
     )  # the serving bench's PostgreSQL runs as the postgres user and must reach its data dir
     started = dt.datetime.now(dt.UTC)
+    load_at_start = os.getloadavg()
+    measured = commit()  # before the run: the tree may change while it measures
     try:
-        generator_out = run("generator.py", "--scale", scales[-1], "--days", "2" if args.quick else "3")
-        day_cost_out = run("generator.py", "--scale", scales[-1], "--day-cost", "30,365")
-        realism_out = run("realism.py")  # the demo window at small, against the documented targets
+        generator_out = run("generator", "--scale", scales[-1], "--days", "2" if args.quick else "3")
+        day_cost_out = run("generator", "--scale", scales[-1], "--day-cost", "30,365")
+        realism_out = run("realism")  # the demo window at small, against the documented targets
         pipeline_json = work / "pipeline.json"
         pipeline_out = run(
-            "pipeline.py", *[x for s in scales for x in ("--scale", s)], "--days", str(args.days),
+            "pipeline", *[x for s in scales for x in ("--scale", s)], "--days", str(args.days),
             "--keep", str(work), "--json", str(pipeline_json),
         )  # fmt: skip
         pipeline = json.loads(pipeline_json.read_text()) if pipeline_json.exists() else []
         history = sorted({min(30, args.days // 4), min(180, args.days // 2), args.days - 1})
         marts_json = work / "marts.json"
         marts_out = run(
-            "marts.py", "--scales", ",".join(scales), "--days", str(args.days),
+            "marts", "--scales", ",".join(scales), "--days", str(args.days),
             "--history", ",".join(map(str, history)), "--json", str(marts_json),
         )  # fmt: skip
         marts = json.loads(marts_json.read_text()) if marts_json.exists() else {"rows": []}
-        dags_out = run("dags.py")
+        dags_out = run("dags")
         small = next((r["data_dir"] for r in pipeline if r["scale"] == scales[0]), None)
         serving_args = ["--data-dir", small] if small else ["--scale", scales[0], "--days", str(args.days)]
         if args.quick:
             serving_args += ["--publishes", "2", "--repeats", "5"]
-        serving_out = run("serving.py", *serving_args)
+        serving_out = run("serving", *serving_args)
 
         figures = []
         if pipeline:
@@ -190,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
 
 Measured {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count()} cores, Python
 {platform.python_version()}; load average at the end {load[0]:.1f}. Regenerate with `make bench`
-(`.venv/bin/python bench/report.py --help` for options). Every number below comes from this one run.
+(`.venv/bin/python -m bench.report --help` for options). Every number below comes from this one run.
 
 ## Headline
 
@@ -198,36 +269,49 @@ Measured {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count
 
 {chr(10).join(figures)}
 
-## Generator throughput (`bench/generator.py`)
+## Generator throughput (`python -m bench.generator`)
 
 {block(generator_out)}
 
-### The cost of a day as the user base grows (`bench/generator.py --day-cost 30,365`)
+### The cost of a day as the user base grows (`python -m bench.generator --day-cost 30,365`)
 
 {block(day_cost_out)}
 
-## Realism: the demo window next to real shops (`bench/realism.py`)
+## Realism: the demo window next to real shops (`python -m bench.realism`)
 
 {block(realism_out)}
 
-## One-year pipeline: generate, build, publish (`bench/pipeline.py`)
+## One-year pipeline: generate, build, publish (`python -m bench.pipeline`)
 
 {block(pipeline_out)}
 
-## Marts: full build, dbt overhead, one-day incremental refresh (`bench/marts.py`)
+## Marts: full build, dbt overhead, one-day incremental refresh (`python -m bench.marts`)
 
 {block(marts_out)}
 
-## DAG parse times (`bench/dags.py`)
+## DAG parse times (`python -m bench.dags`)
 
 {block(dags_out)}
 
-## Publish and dashboard latency through PostgreSQL (`bench/serving.py`)
+## Publish and dashboard latency through PostgreSQL (`python -m bench.serving`)
 
 {block(serving_out)}
 """
         args.out.write_text(report)
         log(f"wrote {args.out}")
+        tables = {
+            "headline": headline(pipeline, marts, generator_out, serving_out, dags_out),
+            "generator": generator_out,
+            "generator_day_cost": day_cost_out,
+            "realism": realism_out,
+            "pipeline": pipeline_out,
+            "marts": marts_out,
+            "dags": dags_out,
+            "serving": serving_out,
+        }
+        path = args.baseline or BASELINES / f"{started:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+        write_baseline(path, started, load_at_start, measured, args, tables, pipeline, marts)
+        log(f"wrote {path}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -1,7 +1,7 @@
 """Serving benchmark: publish time to PostgreSQL, and p50/p95 latency of the dashboard's queries through it.
 
-    .venv/bin/python bench/serving.py                       # small scale, one year, generated into a temp dir
-    .venv/bin/python bench/serving.py --data-dir DIR        # reuse a published run (e.g. bench/pipeline.py --keep)
+    .venv/bin/python -m bench.serving                       # small scale, one year, generated into a temp dir
+    .venv/bin/python -m bench.serving --data-dir DIR        # reuse a published run (e.g. bench/pipeline.py --keep)
 
 Generates and publishes `--days` days at `--scale` unless `--data-dir` already holds a published run, starts a
 throwaway local PostgreSQL cluster (as `ecom serve` does) on a free port, publishes `--publishes` times, then
@@ -24,10 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from bench.common import BIN, free_port  # noqa: E402
+from bench.common import BIN, free_port
 
 OPENING = dt.date(2025, 9, 1)
 

@@ -1,4 +1,4 @@
-"""The shop behaves like real shops: every measure of bench/realism.py lies in its documented target band.
+"""The shop behaves like real shops: every measure of tests/support/realism.py lies in its documented band.
 
 The bands are the published figures of generator/README.md (*Calibration*), not our current output; the measures
 are computed over the demo window at `small` scale (about 400k sessions, 12k orders), where the sampling error
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.bgnbd import fit, simulate
-from bench.realism import DEMO_END, DEMO_START, TARGETS, generate, measure
+from tests.support.bgnbd import fit, simulate
+from tests.support.realism import DEMO_END, DEMO_START, TARGETS, generate, measure
 
 
 def test_bgnbd_fit_recovers_the_parameters_it_was_simulated_with():

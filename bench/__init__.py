@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its tables; run them from the repo root as `python -m bench.<name>`."""
