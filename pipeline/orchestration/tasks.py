@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from pipeline.errors import PipelineFailed
 from pipeline.settings import Settings
@@ -35,13 +37,14 @@ def backfill_days(
     from pipeline.errors import BadInput
     from pipeline.lake.check import check_no_gap
 
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    if last < first:
-        raise BadInput(f"end {last} is before start {first}")
-    count = (last - first).days + 1
-    if count > most:
-        raise BadInput(f"{count} days asked for; at most {most} per backfill")
-    check_no_gap(Settings.load(scale=scale, seed=seed), first)
+    with _no_retry_on_bad_input():
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        if last < first:
+            raise BadInput(f"end {last} is before start {first}")
+        count = (last - first).days + 1
+        if count > most:
+            raise BadInput(f"{count} days asked for; at most {most} per backfill")
+        check_no_gap(Settings.load(scale=scale, seed=seed), first)
     return [(first + dt.timedelta(days=i)).isoformat() for i in range(count)]
 
 
@@ -60,12 +63,30 @@ def generate_partition(
 
     if not isinstance(inject, str):
         inject = ",".join(inject)
-    settings = Settings.load(scale=scale, seed=seed, market=market, inject=inject or None)
-    if day is None or requested or manual:
-        day = generation_day(settings, requested, day, manual)
-    settings = Settings.load(scale=scale, seed=seed, market=market, inject=inject or None, start=day, end=day)
-    results = generate_window(settings.generator_config(), settings.lake_dir, [day], echo=print)
+    with _no_retry_on_bad_input():
+        settings = Settings.load(scale=scale, seed=seed, market=market, inject=inject or None)
+        if day is None or requested or manual:
+            day = generation_day(settings, requested, day, manual)
+        settings = Settings.load(
+            scale=scale, seed=seed, market=market, inject=inject or None, start=day, end=day
+        )
+        results = generate_window(settings.generator_config(), settings.lake_dir, [day], echo=print)
     return {"day": day.isoformat(), "rows": results[0].rows}
+
+
+@contextlib.contextmanager
+def _no_retry_on_bad_input() -> Iterator[None]:
+    """Bad input (a Param that does not match the lake, a day that leaves a gap) fails the task at once, in the
+    project's one line: trying again cannot fix it."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from generator.config import ConfigError
+    from pipeline.errors import as_ecom_error
+
+    try:
+        yield
+    except ConfigError as exc:
+        raise AirflowFailException(as_ecom_error(exc).line()) from None
 
 
 def publish_marts() -> dict:

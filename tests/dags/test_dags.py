@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 
 import duckdb
@@ -282,3 +283,46 @@ def test_failing_dbt_test_is_one_red_task_whose_log_opens_with_the_test_and_rows
 
     # the day regenerated clean: the next refresh passes again
     assert generate(dagbag, DAY2).state == "success"
+
+
+def test_a_refresh_after_a_failed_one_publishes_what_a_clean_run_publishes(
+    dagbag, refreshed, data_dir, tmp_path
+):
+    """A failed refresh leaves nothing the next one starts from: after the bad day is fixed (the test above
+    regenerated it) or removed, the refresh publishes exactly the marts of a clean build of the same lake."""
+    from generator.lake import TABLES, link_days, partition_dir
+    from tests.support.marts import published_marts
+
+    clean = tmp_path / "clean"
+    link_days(data_dir / "lake", clean / "lake", DAY1, DAY2)
+    ecom("build", data_dir=clean)
+    ecom("publish", data_dir=clean)
+    expected = published_marts(clean)
+    refresh = dagbag.dags["ecommerce_marts_refresh"]
+
+    assert refresh.test(run_conf={"select": None}).state == "success"  # DAY2 was fixed after the failure
+    assert published_marts(data_dir) == expected
+
+    day3 = DAY2 + dt.timedelta(days=1)
+    assert generate(dagbag, day3, inject=["duplicate_keys"]).state == "success"
+    assert refresh.test(run_conf={"select": None}).state == "failed"
+    for table in TABLES:  # the bad day removed by hand
+        shutil.rmtree(partition_dir(data_dir / "lake", table, day3), ignore_errors=True)
+    assert refresh.test(run_conf={"select": None}).state == "success"
+    assert published_marts(data_dir) == expected
+
+
+def test_the_trigger_form_submitted_untouched_generates_the_lakes_next_day(dagbag, refreshed, data_dir):
+    """A manual run's logical date is the moment it was triggered: with `day` empty the run extends the lake by
+    one day instead of writing today's date far past its end; a `day` that leaves a gap is refused."""
+    from generator.lake import days_present
+
+    before = days_present(data_dir / "lake", "orders")
+    run = dagbag.dags["ecommerce_generate_daily"].test(logical_date=pendulum.now("UTC"))
+    assert run.state == "success"
+    assert days_present(data_dir / "lake", "orders") == [*before, before[-1] + dt.timedelta(days=1)]
+
+    lake = sorted(p.relative_to(data_dir) for p in (data_dir / "lake").rglob("*.parquet"))
+    far = before[-1] + dt.timedelta(days=30)
+    assert generate(dagbag, far, day=far.isoformat()).state == "failed"
+    assert sorted(p.relative_to(data_dir) for p in (data_dir / "lake").rglob("*.parquet")) == lake
