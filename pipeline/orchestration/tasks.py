@@ -13,14 +13,15 @@ from pipeline.settings import Settings
 def generation_day(
     settings: Settings, requested: str | None, logical_date: dt.date | None, manual: bool
 ) -> dt.date:
-    """The day a generation run writes: the `day` Param, else the run's logical date, else (a manual run of
-    the Trigger form, whose logical date is "now") the lake's next day. A day asked for by hand must not leave
-    a gap; scheduled runs and backfills fill ranges several days at a time, so they may run out of order."""
+    """The day a generation run writes: the `day` Param, else the run's logical date, else the lake's next day
+    (the DAG passes no logical date for a run of the Trigger form, whose logical date is the moment it was
+    submitted). A day asked for by hand must not leave a gap; scheduled runs and backfills fill ranges several
+    days at a time, so they may run out of order."""
     from pipeline.lake.check import check_no_gap, next_day
 
     if requested:
         day = dt.date.fromisoformat(str(requested))
-    elif manual or logical_date is None:
+    elif logical_date is None:
         day = next_day(settings)
         print(f"no `day` given: generating the lake's next day, {day}", flush=True)
     else:

@@ -66,9 +66,10 @@ def publication(path) -> str:
         con.close()
 
 
-def generate(dagbag, day: dt.date, **conf):
+def generate(dagbag, logical: dt.date, **conf):
     return dagbag.dags["ecommerce_generate_daily"].test(
-        logical_date=pendulum.datetime(day.year, day.month, day.day, tz="UTC"), run_conf=conf or None
+        logical_date=pendulum.datetime(logical.year, logical.month, logical.day, tz="UTC"),
+        run_conf=conf or None,
     )
 
 
