@@ -140,7 +140,7 @@ def main() -> int:
 def bench(env: dict, chromium: str, args) -> int:
     from playwright.sync_api import sync_playwright
 
-    from dashboard.data import date_bounds, segments
+    from dashboard.marts import date_bounds, segments
     from pipeline.settings import Settings
     from tests.support.launch import launch_chromium, running_dashboard
 

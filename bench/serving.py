@@ -35,17 +35,17 @@ def pct(values: list[float], q: float) -> float:
 
 
 def dashboard_queries(settings, filters_all, filters_narrow):
-    from dashboard import data
+    from dashboard.views import categories, cohorts, funnel, kpis, rfm, traffic
 
     return {
-        "kpi days": lambda f: data.kpi_days(settings, f),
-        "category days": lambda f: data.category_days(settings, f),
-        "cohorts": lambda f: data.cohort_rows(settings, f, "signup", data.cohort_months(f)),
-        "funnel days": lambda f: data.funnel_days(settings, f),
-        "traffic days": lambda f: data.traffic_days(settings, f),
-        "traffic hourly": lambda f: data.traffic_hourly(settings),
-        "rfm segments": lambda f: data.rfm_segments(settings),
-        "rfm scores": lambda f: data.rfm_scores(settings),
+        "kpi days": lambda f: kpis.kpi_days(settings, f),
+        "category days": lambda f: categories.category_days(settings, f),
+        "cohorts": lambda f: cohorts.cohort_rows(settings, f, "signup", cohorts.cohort_months(f)),
+        "funnel days": lambda f: funnel.funnel_days(settings, f),
+        "traffic days": lambda f: traffic.traffic_days(settings, f),
+        "traffic hourly": lambda f: traffic.traffic_hourly(settings),
+        "rfm segments": lambda f: rfm.rfm_segments(settings),
+        "rfm scores": lambda f: rfm.rfm_scores(settings),
     }
 
 
@@ -100,7 +100,8 @@ def main() -> int:
 
 
 def bench(data_dir: Path, env: dict, args) -> int:
-    from dashboard.data import Filters, date_bounds, segments
+    from dashboard.filters import Filters
+    from dashboard.marts import date_bounds, segments
     from pipeline.publish.postgres.publish import publish_postgres
     from pipeline.settings import Settings
 

@@ -21,7 +21,10 @@ sys.path.insert(
 
 import streamlit as st
 
-from dashboard import data, views
+from dashboard.filters import Filters
+from dashboard.marts import date_bounds, load, publication, segments
+from dashboard.ui import humanize
+from dashboard.views import categories, cohorts, funnel, kpis, rfm, traffic
 from generator.config import ConfigError
 from pipeline.settings import Settings
 
@@ -35,17 +38,28 @@ class Scope:
 
 
 PAGES = {
-    "kpis": (views.page_kpis, "KPI overview", Scope()),
-    "categories": (views.page_categories, "Category performance",
-                   Scope(segments="Category performance is not split by channel or device in the marts.")),
-    "cohorts": (views.page_cohorts, "Cohort retention",
-                Scope(segments="Cohorts are not split by channel or device in the marts.")),
-    "funnel": (views.page_funnel, "Funnel", Scope()),
-    "traffic": (views.page_traffic, "Traffic", Scope()),
-    "rfm": (views.page_rfm, "RFM segments",
-            Scope(dates="RFM scores cover the whole history, as of the last order day.",
-                  segments="RFM segments are not split by channel or device in the marts.")),
-}  # fmt: skip
+    "kpis": (kpis.page, "KPI overview", Scope()),
+    "categories": (
+        categories.page,
+        "Category performance",
+        Scope(segments="Category performance is not split by channel or device in the marts."),
+    ),
+    "cohorts": (
+        cohorts.page,
+        "Cohort retention",
+        Scope(segments="Cohorts are not split by channel or device in the marts."),
+    ),
+    "funnel": (funnel.page, "Funnel", Scope()),
+    "traffic": (traffic.page, "Traffic", Scope()),
+    "rfm": (
+        rfm.page,
+        "RFM segments",
+        Scope(
+            dates="RFM scores cover the whole history, as of the last order day.",
+            segments="RFM segments are not split by channel or device in the marts.",
+        ),
+    ),
+}
 
 
 def _parse_day(text: str | None, default: dt.date, first: dt.date, last: dt.date) -> dt.date:
@@ -67,21 +81,41 @@ def init_from_link(first: dt.date, last: dt.date, channels: list[str], devices: 
     st.session_state.devices = [d for d in params.get_all("device") if d in devices]
 
 
-def sidebar(settings: Settings, scope: Scope) -> data.Filters:
-    first, last = views.load("date_bounds")
+def sidebar(settings: Settings, scope: Scope) -> Filters:
+    first, last = load(date_bounds)
     st.session_state.first_day = first
-    channels, devices = views.load("segments")
+    channels, devices = load(segments)
     init_from_link(first, last, channels, devices)
     with st.sidebar:
-        picked = st.date_input("Date range", min_value=first, max_value=last, key="range",
-                               disabled=scope.dates is not None, help=scope.dates)  # fmt: skip
+        picked = st.date_input(
+            "Date range",
+            min_value=first,
+            max_value=last,
+            key="range",
+            disabled=scope.dates is not None,
+            help=scope.dates,
+        )
         if scope.dates:
             st.caption(f"Dates do not apply here: {scope.dates}")
         start, end = (picked[0], picked[1]) if len(picked) == 2 else (picked[0], picked[0])
-        chosen_channels = st.multiselect("Channel", channels, key="channels", placeholder="All channels", format_func=data.humanize,
-                                         disabled=scope.segments is not None, help=scope.segments)  # fmt: skip
-        chosen_devices = st.multiselect("Device", devices, key="devices", placeholder="All devices", format_func=data.humanize,
-                                        disabled=scope.segments is not None, help=scope.segments)  # fmt: skip
+        chosen_channels = st.multiselect(
+            "Channel",
+            channels,
+            key="channels",
+            placeholder="All channels",
+            format_func=humanize,
+            disabled=scope.segments is not None,
+            help=scope.segments,
+        )
+        chosen_devices = st.multiselect(
+            "Device",
+            devices,
+            key="devices",
+            placeholder="All devices",
+            format_func=humanize,
+            disabled=scope.segments is not None,
+            help=scope.segments,
+        )
         if scope.segments:
             st.caption(f"Channel and device do not apply here: {scope.segments}")
         source = "PostgreSQL" if settings.dashboard_dsn else f"DuckDB {settings.publish_db.name}"
@@ -95,7 +129,7 @@ def sidebar(settings: Settings, scope: Scope) -> data.Filters:
             "device": chosen_devices,
         }
     )
-    return data.Filters(start, end, tuple(chosen_channels), tuple(chosen_devices))
+    return Filters(start, end, tuple(chosen_channels), tuple(chosen_devices))
 
 
 def main() -> None:
@@ -113,7 +147,7 @@ def main() -> None:
     try:
         settings = Settings.load()
         st.session_state.settings = settings
-        pub = data.publication(settings)
+        pub = publication(settings)
         st.session_state.publication = pub
         st.session_state.build_key = (
             f"{settings.dashboard_dsn or settings.publish_db}|{pub.get('build_id')}|"

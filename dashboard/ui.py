@@ -1,10 +1,13 @@
-"""How the dashboard writes numbers and draws: compact headline formats, changes against the previous period,
-a chart helper that labels axes for people and offers what the chart shows as CSV, and formatted tables."""
+"""How the dashboard writes numbers and draws: compact headline formats, a row of headlines (from a table of
+them) with their changes against the previous period, a chart helper that labels axes for people and offers what
+the chart shows as CSV, and formatted tables."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -99,36 +102,56 @@ def change(current: float | None, previous: float | None, rate: bool = False) ->
     return f"{current / previous - 1:+.1%}"
 
 
-def headline(
-    column,
-    label: str,
-    value: str,
-    delta: str | None,
+@dataclass(frozen=True)
+class Headline:
+    """One headline of a page: its label, the key of its number in the page's totals, how the number is written,
+    and how its change against the previous period reads: in percentage points for a rate, else relative; a rise
+    shows green, or red when `lower_is_better` (cart abandonment)."""
+
+    label: str
+    key: str
+    format: Callable[[float], str]
+    rate: bool = False
+    lower_is_better: bool = False
+
+    def value(self, now: dict) -> str:
+        return self.format(now[self.key])
+
+    def change(self, now: dict, before: dict) -> str | None:
+        return change(now[self.key], before.get(self.key), rate=self.rate)
+
+
+def headlines(
+    columns,
+    row: Sequence[Headline],
+    now: dict,
+    before: dict,
     previous: tuple[str, str],
-    note: str = "",
-    lower_is_better: bool = False,
+    notes: Mapping[str, str] | None = None,
 ) -> None:
-    """A headline with its change against the previous period; `previous` is (short name, full dates). The
-    period compared with is written once under the row (`compared_with`), not in every headline. A rise shows
-    green, or red when `lower_is_better` (cart abandonment)."""
+    """`row` in the first of `columns`, each with its change against `before` (the previous period's totals, empty
+    when the data does not hold all of it), and under the row the line that says what the changes compare with.
+    `previous` is (short name, full dates); `notes` (by key) open a headline's help."""
     _, full = previous
-    column.metric(
-        label,
-        value,
-        delta=delta if delta is not None else "no earlier data",
-        delta_color=("inverse" if lower_is_better else "normal") if delta is not None else "off",
-        delta_arrow="auto" if delta is not None else "off",
-        help=note
-        + (f"Change against {full}" if delta is not None else f"The data does not hold all of {full}"),
-    )
-
-
-def compared_with(previous: tuple[str, str], available: bool) -> None:
-    """The line under a row of headlines that says what their changes compare with."""
-    _, full = previous
+    for column, h in zip(columns, row, strict=False):
+        delta = h.change(now, before)
+        column.metric(
+            h.label,
+            h.value(now),
+            delta=delta if delta is not None else "no earlier data",
+            delta_color=("inverse" if h.lower_is_better else "normal") if delta is not None else "off",
+            delta_arrow="auto" if delta is not None else "off",
+            help=(notes or {}).get(h.key, "")
+            + (f"Change against {full}" if delta is not None else f"The data does not hold all of {full}"),
+        )
     st.caption(
-        f"Changes against {full}." if available else f"No change shown: the data does not hold all of {full}."
+        f"Changes against {full}." if before else f"No change shown: the data does not hold all of {full}."
     )
+
+
+def humanize(name: str) -> str:
+    """A channel or device as a person writes it: organic_search -> Organic search."""
+    return name.replace("_", " ").capitalize()
 
 
 def _slug(title: str) -> str:

@@ -275,6 +275,22 @@ def expected_categories(con, v: View) -> dict:
     }
 
 
+def expected_category(con, v: View, category: str) -> dict:
+    """The Categories headlines with one category picked (no "Top category" then)."""
+    revenue, net, units, purchases, views = one(
+        con,
+        "select sum(revenue), sum(net_revenue), sum(units), sum(purchases), sum(product_views) "
+        "from marts.dm_category_performance where performance_date between ? and ? and category = ?",
+        [v.start, v.end, category],
+    )
+    return {
+        "Category revenue": ("money", float(revenue)),
+        "Net revenue": ("money", float(net)),
+        "Units sold": ("count", float(units)),
+        "View to purchase": ("rate", purchases / views),
+    }
+
+
 def expected_cohorts(con, v: View) -> dict:
     first = v.start.replace(day=1)
     users, cohorts = one(con, "select sum(cohort_users), count(*) from marts.dm_cohort_retention "
@@ -548,6 +564,26 @@ def test_periods_drill_down_and_sale_events(dashboard, page, settings):
     page.get_by_role("option", name=category, exact=True).click()
     wait_charts(page, 1, f"Revenue per day: {category}")
     assert_shows("category revenue", headlines(page)["Category revenue"][0], float(revenue_of))
+
+    # A category's changes compare it with its own previous 14 days, not with the whole shop's.
+    view = View(F_START, F_END)
+    with published_duckdb(settings) as con:
+        category = one(
+            con,
+            "select category from marts.dm_category_performance where performance_date between ? and ? "
+            "group by category order by sum(revenue) desc, category limit 1",
+            [view.previous.start, view.previous.end],
+        )[0]
+        now, before = expected_category(con, view, category), expected_category(con, view.previous, category)
+    open_page(page, f"{dashboard}/categories{view.query()}", "Category performance", 2)
+    page.get_by_test_id("stSelectbox").filter(has_text="Category").click()
+    page.get_by_role("option", name=category, exact=True).click()
+    wait_charts(page, 1, f"Revenue per day: {category}")
+    shown = headlines(page)
+    assert set(shown) == set(now), (sorted(shown), sorted(now))
+    for label, (kind, value) in now.items():
+        assert_shows(f"{category}: {label}", shown[label][0], value)
+        assert_change(f"{category}: {label}", shown[label][1], value, before[label][1], kind == "rate")
 
     # The funnel around each sale event, picked by name.
     open_page(page, f"{dashboard}/funnel", "Funnel", 2)

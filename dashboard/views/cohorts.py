@@ -1,0 +1,124 @@
+"""Cohort retention: the cohorts of signup or first-purchase months in the range, month by month
+(dm_cohort_retention); their previous period is the cohort months before."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard.filters import Filters
+from dashboard.marts import load, q, ratio
+from dashboard.ui import LABELS, Headline, count, headlines, percent, show
+from pipeline.settings import Settings
+
+HEADLINES = (
+    Headline("Users in these cohorts", "cohort_users", count),
+    Headline("Cohorts", "cohorts", count),
+    Headline("Month-1 retention", "month_1_retention", percent, rate=True),
+)
+
+# ------------------------------------------------------------------------------------------ queries
+
+
+def cohort_rows(settings: Settings, f: Filters, cohort_type: str, months: int) -> pd.DataFrame:
+    """Cohorts of `cohort_type` whose month starts from `months` months before the range's first month up to
+    the range's end (the earlier months are the previous period of the headlines)."""
+    params: dict = {"cohort_type": cohort_type}
+    first = (pd.Timestamp(f.start).to_period("M") - months).start_time.date()
+    return q(
+        settings,
+        "select cohort_month, period_number, cohort_users, active_users, retention_rate, "
+        "cumulative_revenue_per_user from marts.dm_cohort_retention "
+        f"where cohort_type = %(cohort_type)s and {f.where('cohort_month', params, False, start=first)} "
+        "order by cohort_month, period_number",
+        params,
+        dates=("cohort_month",),
+    )
+
+
+def cohort_months(f: Filters) -> int:
+    """How many cohort months the range touches."""
+    return (f.end.year - f.start.year) * 12 + f.end.month - f.start.month + 1
+
+
+def cohort_totals(df: pd.DataFrame) -> dict:
+    first = df[df.period_number == 0]
+    second = df[df.period_number == 1]
+    with_second = first[first.cohort_month.isin(second.cohort_month)]
+    return {
+        "cohort_users": float(first.cohort_users.sum()),
+        "cohorts": float(len(first)),
+        "month_1_retention": ratio(float(second.active_users.sum()), float(with_second.cohort_users.sum()))
+        if len(second)
+        else None,
+    }
+
+
+# ------------------------------------------------------------------------------------------------ page
+
+
+def page() -> None:
+    f = st.session_state.filters
+    st.title("Cohort retention")
+    cohort_type = st.radio(
+        "Cohorts by",
+        ["signup", "first_purchase"],
+        horizontal=True,
+        key="cohort_type",
+        format_func={"signup": "Signup month", "first_purchase": "First purchase month"}.get,
+    )
+    months = cohort_months(f)
+    rows = load(cohort_rows, f, cohort_type, months)
+    first_month = pd.Timestamp(f.start).to_period("M").start_time
+    current, previous = rows[rows.cohort_month >= first_month], rows[rows.cohort_month < first_month]
+    if (first_month.to_period("M") - months).start_time < pd.Timestamp(st.session_state.first_day).to_period(
+        "M"
+    ).start_time:
+        previous = previous.iloc[0:0]  # the previous months are not all in the data
+    now = cohort_totals(current)
+    before = cohort_totals(previous) if len(previous) else {}
+    plural = "s" if months > 1 else ""
+    prev = (f"previous {months} month{plural}", f"the cohorts of the previous {months} month{plural}")
+    headlines(st.columns(3), HEADLINES, now, before, prev)
+    st.caption("Cohorts whose month is in the selected dates; each follows its users to the newest month.")
+    if current.empty:
+        st.info("No cohort starts in the selected range.")
+        return
+    current = current.assign(cohort=current.cohort_month.dt.strftime("%Y-%m"))
+    grid = current.pivot(index="cohort", columns="period_number", values="retention_rate")
+    # The colour scale runs from 0 to the highest retention shown, except month 0 of first-purchase cohorts,
+    # 100% by definition, which would wash out every later month.
+    scaled = current[(current.period_number > 0) | (cohort_type != "first_purchase")].retention_rate
+    top = float(scaled.max()) if len(scaled) else 1.0
+    fig = px.imshow(
+        grid,
+        text_auto=".1%",
+        aspect="auto",
+        color_continuous_scale="Blues",
+        zmin=0,
+        zmax=top,
+        labels={"x": LABELS["period_number"], "y": LABELS["cohort"], "color": "Retention"},
+    )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category")
+    fig.update_coloraxes(colorbar_tickformat=".0%")
+    show(
+        fig,
+        current[["cohort", "period_number", "cohort_users", "active_users", "retention_rate"]],
+        "Share of the cohort active (a completed order) in each month",
+    )
+    fig = px.line(
+        current,
+        x="period_number",
+        y="cumulative_revenue_per_user",
+        color="cohort",
+        markers=True,
+        labels=LABELS,
+    )
+    fig.update_xaxes(dtick=1, tick0=0)
+    show(
+        fig,
+        current[["cohort", "period_number", "cumulative_revenue_per_user"]],
+        "Cumulative revenue per user",
+    )
