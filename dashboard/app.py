@@ -26,6 +26,7 @@ from dashboard.marts import date_bounds, load, publication, segments
 from dashboard.ui import humanize
 from dashboard.views import categories, cohorts, funnel, kpis, rfm, traffic
 from generator.config import ConfigError
+from pipeline.read import PublishRefused
 from pipeline.settings import Settings
 
 
@@ -154,7 +155,7 @@ def main() -> None:
             + str(pub.get("published_at"))
         )
         st.session_state.filters = sidebar(settings, scope)
-    except (ConfigError, OSError) as exc:
+    except (ConfigError, OSError, PublishRefused) as exc:  # bad settings, or nothing published yet
         st.error(f"No marts to show: {exc}")
         st.stop()
     nav.run()
