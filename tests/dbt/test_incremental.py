@@ -74,7 +74,7 @@ def builds(tmp_path_factory):
     ecom("build", "--full-refresh", data_dir=full)
 
     daily = tmp_path_factory.mktemp("day-by-day")
-    settings = Settings.load(env={"ECOM_DATA_DIR": str(daily)})
+    settings = Settings.load(data_dir=daily)
     link_days(full / "lake", daily / "lake", START, FIRST_BUILD_END)
     ecom("build", data_dir=daily)
     rebuilt = []
