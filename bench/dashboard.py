@@ -144,7 +144,7 @@ def bench(env: dict, chromium: str, args) -> int:
     from pipeline.settings import Settings
     from tests.support.launch import launch_chromium, running_dashboard
 
-    settings = Settings.load(env={k: v for k, v in env.items() if k.startswith("ECOM_")})
+    settings = Settings.load(data_dir=env["ECOM_DATA_DIR"])
     first, last = date_bounds(settings)
     channels, devices = segments(settings)
     link = "?" + urllib.parse.urlencode({"start": max(first, last - dt.timedelta(days=13)).isoformat(),

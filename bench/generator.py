@@ -43,7 +43,7 @@ def timed(fn):
 def warm_up(cfg, first_day: dt.date) -> None:
     """Build the Faker pools, the look-back the first day needs and the per-user truth's calendar (a year
     ahead); a long window pays this once."""
-    from generator import model as m
+    from generator import behaviour as m
     from generator import plan as d
     from generator.truth import day_terms
     from generator.vocab import vocabulary

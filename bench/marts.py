@@ -37,7 +37,7 @@ def dbt(data_dir: Path, *args: str) -> float:
     from pipeline.settings import Settings
 
     started = time.perf_counter()
-    outcome = run_dbt(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), *args, quiet=True)
+    outcome = run_dbt(Settings.load(data_dir=data_dir), *args, quiet=True)
     if not outcome.success:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{outcome.describe_failures()}")
     return time.perf_counter() - started

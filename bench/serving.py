@@ -107,7 +107,7 @@ def bench(data_dir: Path, env: dict, args) -> int:
 
     proc = subprocess.run([str(BIN / "ecom"), "serve"], env=env, check=True, capture_output=True, text=True)
     reader = proc.stdout.strip()
-    settings = Settings.load(env={k: v for k, v in env.items() if k.startswith("ECOM_")})
+    settings = Settings.load(data_dir=data_dir, bi_port=env["ECOM_BI_PORT"])
     publishes = []
     for _ in range(args.publishes):
         result = publish_postgres(settings)

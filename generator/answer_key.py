@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from generator import model as m
+from generator import behaviour as m
 from generator.calendar import is_gift_order, return_probability
 from generator.config import GeneratorConfig
 from generator.plan import SessionPlan

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator import model as m
+from generator import behaviour as m
 from generator.arrow import decimal_from_cents, dictionary
 from generator.config import GeneratorConfig
 from generator.streams import SALT_PRICE, SALT_RANK, STREAM_CATALOG, hash_uniform

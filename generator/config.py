@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from generator.faults import FAULTS
 from generator.markets import MARKETS
 
 
@@ -32,15 +33,8 @@ SCALES: dict[str, Scale] = {
     )
 }
 
-FAULT_KINDS: dict[str, str] = {
-    "duplicate_keys": "a share of the day's orders appears twice (same order_id)",
-    "null_keys": "some order_items lose their order_id",
-    "orphan_order_items": "some order_items point to an order_id that does not exist",
-    "negative_prices": "some order_items get a negative unit_price",
-    "out_of_order_funnel": "in some purchasing sessions the purchase comes before the checkout",
-    "schema_drift": "orders.order_total is renamed to orders.total_amount and retyped to text",
-    "missing_partition": "the day's user_events partition is not written",
-}
+# What each fault kind does (messages, the CLI's help, the DAG's form); the registry is generator.faults.FAULTS.
+FAULT_KINDS: dict[str, str] = {kind: fault.description for kind, fault in FAULTS.items()}
 
 # The shop opens on this day: users and catalog history start here, and the lake is contiguous from it.
 DEFAULT_OPENING_DATE = dt.date(2025, 9, 1)

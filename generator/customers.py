@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator import model as m
+from generator import behaviour as m
 from generator.streams import splitmix64
 
 SALT_LIFETIME_RANK = 0x5EED_0101
@@ -272,7 +272,7 @@ def spend_level(seed: int, user_ids: np.ndarray) -> np.ndarray:
 
 
 def persona(visit_rate: np.ndarray, purchase_propensity: np.ndarray) -> np.ndarray:
-    """Coarse groups over the traits: 0 power_buyer, 1 standard, 2 browser (see model.PERSONAS)."""
+    """Coarse groups over the traits: 0 power_buyer, 1 standard, 2 browser (see behaviour.PERSONAS)."""
     score = visit_rate / mean_visit_rate() * purchase_propensity
     return np.where(
         score >= m.POWER_BUYER_SCORE, 0, np.where(purchase_propensity < m.BROWSER_PROPENSITY, 2, 1)

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator import behaviour as m
 from generator import experiments
-from generator import model as m
 from generator.arrow import SECONDS_PER_DAY, dictionary, nullable_int, timestamps
 from generator.catalog import Catalog
 from generator.config import GeneratorConfig

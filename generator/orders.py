@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from generator import model as m
+from generator import behaviour as m
 from generator.arrow import decimal_from_cents, dictionary, timestamps
 from generator.calendar import gift_return_earliest, is_gift_order, return_probability
 from generator.config import GeneratorConfig

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator import behaviour as m
 from generator import experiments
-from generator import model as m
 from generator.calendar import DayShape, category_seasonality, day_shape
 from generator.config import GeneratorConfig
 from generator.customers import Cohorts, returning_mass, sample_returning, spend_level

@@ -13,7 +13,7 @@ mix. The expected spend multiplies each day's expected orders by the user's expe
 
     UNIT_BASKET x (1 + spend_level x EXTRA_UNIT_RATE) x (1 - expected discount of day d)
 
-`UNIT_BASKET` (the mean order subtotal at one unit per line, see model.py) is the one estimated constant: the
+`UNIT_BASKET` (the mean order subtotal at one unit per line, see behaviour.py) is the one estimated constant: the
 product mix of an order is the shop's, not the user's, so it is the same for everyone. Spend is the order total
 after discounts and before shipping, as placed (later cancellations and returns are not subtracted).
 """
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from generator import behaviour as m
 from generator import experiments
-from generator import model as m
 from generator.arrow import dictionary
 from generator.calendar import category_seasonality, day_shape
 from generator.config import GeneratorConfig

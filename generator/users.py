@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator import model as m
+from generator import behaviour as m
 from generator.arrow import dictionary, timestamps
 from generator.config import GeneratorConfig
 from generator.localtime import user_places

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from generator.model import CATEGORIES
+from generator.behaviour import CATEGORIES
 
 POOL_SIZE = 1000
 BRANDS_PER_CATEGORY = 12

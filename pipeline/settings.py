@@ -6,7 +6,6 @@ with one line that names the field, the variable it came from and what is allowe
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import json
 import os
@@ -15,8 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from generator.config import (
     DEFAULT_OPENING_DATE,
@@ -69,20 +67,6 @@ def parse_bool(value: Any, name: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false (also 1/0, yes/no, on/off), got {value!r}")
-
-
-# The environment `Settings.load(env=...)` reads instead of os.environ (tests, benchmarks, other data dirs).
-_ENV: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("ecom_env", default=None)
-
-
-class _EnvSource(EnvSettingsSource):
-    """pydantic-settings' environment source, reading the mapping given to `Settings.load` when there is one."""
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        env = _ENV.get()
-        if env is None:
-            return super()._load_env_vars()
-        return parse_env_vars(env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
 # Words used in messages, where the field name alone reads badly.
@@ -140,22 +124,16 @@ class Settings(BaseSettings):
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
         # CLI flags (init arguments) first, then the environment; no .env file, no secrets directory.
-        return (init_settings, _EnvSource(settings_cls))
+        return (init_settings, env_settings)
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
-        """Defaults, then `ECOM_*` variables from `env` (default os.environ), then the non-None `overrides`."""
+    def load(cls, **overrides) -> Settings:
+        """Defaults, then the `ECOM_*` environment variables, then the non-None `overrides` (CLI flags)."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        if "threads" in given:
-            given["dbt_threads"] = given.pop("threads")
-        token = _ENV.set(env)
         try:
             return cls(**given)
         except ValidationError as exc:
-            source = os.environ if env is None else env
-            raise SettingsError(_one_line(exc, source, given)) from None
-        finally:
-            _ENV.reset(token)
+            raise SettingsError(_one_line(exc, os.environ, given)) from None
 
     # ------------------------------------------------------------------------------------------ validation
 
@@ -211,10 +189,6 @@ class Settings(BaseSettings):
         return self
 
     # ------------------------------------------------------------------------------------------ derived
-
-    @property
-    def threads(self) -> int:
-        return self.dbt_threads
 
     @property
     def airflow_dag_schedule(self) -> str | None:

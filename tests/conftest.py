@@ -155,7 +155,7 @@ def bi_server(postgres_bin):
     data_dir = reachable_tmp_dir("ecom-bi-server-")
     port = free_port()
     env = {"ECOM_BI_PORT": str(port)}
-    write_build(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), 1)
+    write_build(Settings.load(data_dir=data_dir), 1)
     ecom("publish", data_dir=data_dir)
     try:
         proc = ecom("serve", data_dir=data_dir, env=env)

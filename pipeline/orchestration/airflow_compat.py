@@ -24,3 +24,20 @@ def events_timetable(days: list[dt.date], description: str):
         presorted=True,
         description=description,
     )
+
+
+async def read_xcom_in_trigger(*, dag_id: str, task_id: str, run_id: str, key: str = "return_value"):
+    """Another task's XCom value (None when it pushed none), read from a trigger's `async def run()`.
+
+    A trigger in Airflow 3.3 has no public way to read an XCom: its `task_instance` is a plain record of the task
+    instance, with no `xcom_pull`. The Task SDK's `BaseXCom.get_one` (keyword arguments key, dag_id, task_id,
+    run_id, map_index) asks the triggerer's supervisor over its comms channel. It is synchronous: on the event
+    loop's thread it would block the loop (or need the greenback portal), so it runs in a worker thread
+    (`sync_to_async`).
+    """
+    from airflow.sdk import BaseXCom
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(BaseXCom.get_one)(
+        key=key, dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=-1
+    )

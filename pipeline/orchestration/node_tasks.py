@@ -47,13 +47,10 @@ class NodeResultTrigger(BaseTrigger):
         return (f"{__name__}.NodeResultTrigger", {"key": self.key, "build_task_id": self.build_task_id})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow.sdk.bases.xcom import BaseXCom
-        from asgiref.sync import sync_to_async
+        from pipeline.orchestration.airflow_compat import read_xcom_in_trigger
 
         ti = self.task_instance
-        result = await sync_to_async(BaseXCom.get_one)(
-            key="return_value", dag_id=ti.dag_id, task_id=self.build_task_id, run_id=ti.run_id, map_index=-1
-        )
+        result = await read_xcom_in_trigger(dag_id=ti.dag_id, task_id=self.build_task_id, run_id=ti.run_id)
         verdict = verdict_of(result, self.key)
         for line in verdict["lines"]:
             self.log.info("%s", line)

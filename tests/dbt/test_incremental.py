@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from generator.lake import TABLES
+from generator.lake import PART_FILE, TABLES
 from pipeline.build.dbt import run_dbt
 from pipeline.settings import Settings
 from tests.support.ecom import REPO, ecom
@@ -74,7 +78,7 @@ def builds(tmp_path_factory):
     ecom("build", "--full-refresh", data_dir=full)
 
     daily = tmp_path_factory.mktemp("day-by-day")
-    settings = Settings.load(env={"ECOM_DATA_DIR": str(daily)})
+    settings = Settings.load(data_dir=daily)
     link_days(full / "lake", daily / "lake", START, FIRST_BUILD_END)
     ecom("build", data_dir=daily)
     rebuilt = []
@@ -134,3 +138,84 @@ def test_late_status_changes_reached_orders_outside_the_lookback(builds):
     finally:
         con.close()
     assert late > 0
+
+
+# --- a day older than the lookback window, re-generated with other rows --------------------------------------
+
+REGENERATED_DAY, NEWEST_DAY = dt.date(2025, 9, 2), dt.date(2025, 9, 8)
+
+
+def drop_browsing_sessions(lake: Path, day: dt.date) -> int:
+    """Rewrite `day`'s clickstream without every fifth session that bought nothing: an earlier version of the
+    day that still passes every test (no order points to those sessions). Returns how many were dropped."""
+    part = lake / "user_events" / f"dt={day}" / PART_FILE
+    events = pq.read_table(part)
+    bought = pc.unique(
+        pc.filter(events["session_id"], pc.equal(pc.cast(events["event_type"], pa.string()), "purchase"))
+    )
+    browsing = sorted(set(pc.unique(events["session_id"]).to_pylist()) - set(bought.to_pylist()))
+    dropped = pa.array(browsing[::5], events.schema.field("session_id").type)
+    kept = events.filter(pc.invert(pc.is_in(events["session_id"], value_set=dropped)))
+    tmp = part.with_name(f".{PART_FILE}.tmp")
+    pq.write_table(kept, tmp)
+    os.replace(tmp, part)
+    return len(dropped)
+
+
+def table_differences(first: Path, second: Path, schemas: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    """Per table of `schemas` in either build database: (rows only in the first, rows only in the second),
+    for the tables where they differ; the column recording which dbt invocation wrote a row is left out."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{first}' as first_db (read_only)")
+        con.execute(f"attach '{second}' as second_db (read_only)")
+        tables = con.execute(
+            "select distinct schema_name, table_name from duckdb_tables() "
+            "where database_name in ('first_db', 'second_db') and list_contains(?, schema_name) order by all",
+            [list(schemas)],
+        ).fetchall()
+        differences = {}
+        for schema, table in tables:
+            columns = ", ".join(
+                f'"{name}"'
+                for (name,) in con.execute(
+                    "select column_name from duckdb_columns() where database_name = 'first_db' "
+                    "and schema_name = ? and table_name = ? and column_name <> 'dbt_invocation_id' "
+                    "order by column_index",
+                    [schema, table],
+                ).fetchall()
+            )
+            a, b = f"first_db.{schema}.{table}", f"second_db.{schema}.{table}"
+            counts = tuple(
+                con.execute(
+                    f"select count(*) from (select {columns} from {x} except all select {columns} from {y})"
+                ).fetchone()[0]
+                for x, y in ((a, b), (b, a))
+            )
+            if counts != (0, 0):
+                differences[f"{schema}.{table}"] = counts
+        return differences
+    finally:
+        con.close()
+
+
+def test_a_day_regenerated_before_the_lookback_window_is_rebuilt_as_a_full_refresh_would(tmp_path):
+    """A day older than the lookback window gets other rows after a passing build (re-generated, as after a
+    fix): the next incremental build must rebuild it, giving what a full refresh of the same lake gives."""
+    assert (NEWEST_DAY - REGENERATED_DAY).days > LOOKBACK_DAYS  # older than the plain lookback window
+    data_dir = tmp_path / "data"
+    build_db = data_dir / "warehouse" / "build.duckdb"
+    ecom("generate", "--scale", "tiny", "--start", str(START), "--end", str(NEWEST_DAY), data_dir=data_dir)
+    assert drop_browsing_sessions(data_dir / "lake", REGENERATED_DAY) > 0
+    ecom("build", data_dir=data_dir)
+    shutil.copy(build_db, tmp_path / "before.duckdb")
+
+    day = str(REGENERATED_DAY)  # generated again: the whole day, other rows than the build read
+    ecom("generate", "--scale", "tiny", "--start", day, "--end", day, data_dir=data_dir)
+    ecom("build", data_dir=data_dir)
+    shutil.copy(build_db, tmp_path / "incremental.duckdb")
+    ecom("build", "--full-refresh", data_dir=data_dir)
+
+    schemas = ("intermediate", "marts")
+    assert table_differences(tmp_path / "before.duckdb", build_db, schemas)  # the day's rows did change
+    assert table_differences(tmp_path / "incremental.duckdb", build_db, schemas) == {}

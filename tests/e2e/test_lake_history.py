@@ -121,7 +121,7 @@ def test_missing_partition_test_catches_any_missing_day(four_days, tmp_path, cas
     removed, expected_rows = MISSING[case]
     for table, day in removed:
         remove(data_dir / "lake", table, day)
-    settings = Settings.load(env={"ECOM_DATA_DIR": str(data_dir)})
+    settings = Settings.load(data_dir=data_dir)
     outcome = run_dbt(settings, "test", "--select", "assert_no_missing_lake_partitions", quiet=True)
     if expected_rows == 0:
         assert outcome.success, outcome.describe_failures()

@@ -8,9 +8,9 @@ import duckdb
 import numpy as np
 import pytest
 
+from generator.behaviour import PERSONAS
 from generator.config import GeneratorConfig
 from generator.lake import lake_views
-from generator.model import PERSONAS
 from generator.run import date_range, generate_window
 from generator.truth import expected_from, traits_of
 
@@ -140,7 +140,7 @@ def test_conversion_differs_by_channel_as_the_key_says(con):
 
 
 def test_desktops_buy_electronics_and_phones_fashion(con):
-    """Desktops shop electronics and furniture, phones fashion and beauty (model.DEVICE_DEPARTMENT): the category
+    """Desktops shop electronics and furniture, phones fashion and beauty (behaviour.DEVICE_DEPARTMENT): the category
     of an order's first line (its session's intent) shows it. The model's ratios are 2x and more, far outside the
     noise of a week's orders."""
     share = dict(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from generator import behaviour as m
 from generator import customers as c
-from generator import model as m
 
 SEED = 11
 

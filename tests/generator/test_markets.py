@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from generator import model as m
+from generator import behaviour as m
 from generator.calendar import category_seasonality, day_shape, holiday_on, sale_events, sale_on
 from generator.config import ConfigError, GeneratorConfig
 from generator.day import generate_day

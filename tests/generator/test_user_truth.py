@@ -4,7 +4,7 @@ and their orders and spend over the following days scatter around the truth's ex
 Tolerances: given a user's latent state their orders are Poisson (visits are Poisson, each ends in an order
 independently), so a group's total lies within 4 standard deviations, sqrt(expected), of the truth (a false alarm
 about 1 in 15,000 per check). Spend is a compound Poisson sum: its standard deviation is sqrt(sum of squared order
-values), and the expected order value is an estimator (model.UNIT_BASKET_CENTS, the shop's mean basket), so spend
+values), and the expected order value is an estimator (behaviour.UNIT_BASKET_CENTS, the shop's mean basket), so spend
 is also allowed the estimator's documented 8% error.
 """
 
@@ -16,9 +16,9 @@ import duckdb
 import numpy as np
 import pytest
 
+from generator.behaviour import PERSONAS
 from generator.config import GeneratorConfig
 from generator.lake import lake_views
-from generator.model import PERSONAS
 from generator.run import date_range, generate_window
 from generator.truth import expected_from, traits_of
 

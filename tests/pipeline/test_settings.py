@@ -14,7 +14,7 @@ from tests.support.ecom import ecom
 
 
 def test_defaults_work_without_any_variable():
-    settings = Settings.load(env={})
+    settings = Settings.load()  # tests run without ECOM_* variables (tests/conftest.py)
     assert (settings.scale, settings.seed, settings.start, settings.end) == (
         "small", 42, dt.date(2025, 9, 1), dt.date(2025, 12, 31),
     )  # fmt: skip
@@ -26,8 +26,8 @@ def test_defaults_work_without_any_variable():
     assert settings.data_dir.name == "data"
 
 
-def test_variables_are_read_and_flags_override_them(tmp_path):
-    env = {
+def test_variables_are_read_and_flags_override_them(tmp_path, monkeypatch):
+    for name, value in {
         "ECOM_DATA_DIR": str(tmp_path / "x" / ".." / "d"),
         "ECOM_SCALE": "tiny",
         "ECOM_SEED": " 7 ",
@@ -37,18 +37,19 @@ def test_variables_are_read_and_flags_override_them(tmp_path):
         "ECOM_AIRFLOW_SCHEDULE": "none",
         "ECOM_AIRFLOW_CATCHUP": "off",
         "ECOM_WORKERS": "",  # empty counts as unset
-    }
-    settings = Settings.load(env=env)
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.load()
     assert settings.data_dir == tmp_path / "d"
-    assert (settings.scale, settings.seed, settings.threads, settings.workers) == ("tiny", 7, 3, 1)
+    assert (settings.scale, settings.seed, settings.dbt_threads, settings.workers) == ("tiny", 7, 3, 1)
     assert settings.inject == ("null_keys", "duplicate_keys")
     assert (settings.airflow_port, settings.airflow_dag_schedule, settings.airflow_catchup) == (
         8099,
         None,
         False,
     )
-    assert Settings.load(env=env, scale="small", seed=None).scale == "small"  # a flag wins; None means unset
-    assert Settings.load(env=env, seed=None).seed == 7
+    assert Settings.load(scale="small", seed=None).scale == "small"  # a flag wins; None means unset
+    assert Settings.load(seed=None).seed == 7
 
 
 BAD = [
@@ -68,9 +69,11 @@ BAD = [
 
 
 @pytest.mark.parametrize(("env", "message"), BAD, ids=[next(iter(e)) for e, _ in BAD])
-def test_bad_values_fail_in_one_line_naming_the_field(env, message):
+def test_bad_values_fail_in_one_line_naming_the_field(env, message, monkeypatch):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(BadInput) as caught:
-        Settings.load(env=env)
+        Settings.load()
     text = str(caught.value)
     assert message in text
     assert "\n" not in text

@@ -93,8 +93,9 @@ NEVER_VALID = "!#$%&*+/:;<=>?@[]^{|}~"
     suffix=st.text(alphabet=string.ascii_letters + string.punctuation, max_size=4),
 )
 def test_bad_environment_settings_name_the_field(name, prefix, poison, suffix):
-    with pytest.raises(ConfigError) as refused:
-        Settings.load(env={f"ECOM_{name}": prefix + poison + suffix})
+    with pytest.raises(ConfigError) as refused, pytest.MonkeyPatch.context() as env:
+        env.setenv(f"ECOM_{name}", prefix + poison + suffix)
+        Settings.load()
     message = str(refused.value)
     assert "\n" not in message
     label = {"START": "start", "END": "end", "OPENING_DATE": "opening date", "INJECT": "fault kind"}

@@ -86,7 +86,7 @@ def test_twenty_readers_each_see_one_whole_version_through_five_publishes(bi_ser
 
 
 def test_a_duckdb_reader_holding_the_file_open_does_not_block_a_publish(data_dir):
-    settings = Settings.load(env={"ECOM_DATA_DIR": str(data_dir)})
+    settings = Settings.load(data_dir=data_dir)
     write_build(settings, 1)
     ecom("publish", data_dir=data_dir)
     analyst = duckdb.connect(str(settings.publish_db), read_only=True)

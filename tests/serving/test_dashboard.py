@@ -88,7 +88,7 @@ def marts_dir():
 
 @pytest.fixture(scope="module")
 def settings(marts_dir):
-    return Settings.load(env={"ECOM_DATA_DIR": str(marts_dir), "ECOM_OPENING_DATE": str(OPENING)})
+    return Settings.load(data_dir=marts_dir, opening_date=OPENING)
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ def test_killed_duckdb_publish_never_shows_a_reader_a_missing_partial_or_locked_
     """While publishes of version 2 are SIGKILLed part-way through writing, a reader opening the published
     path over and over always finds it, can open it, and sees one whole version; after each kill it serves
     the previous version or the new one, whole."""
-    settings = Settings.load(env={"ECOM_DATA_DIR": str(data_dir)})
+    settings = Settings.load(data_dir=data_dir)
     write_build(settings, 1, SIZE)
     ecom("publish", data_dir=data_dir)
     write_build(settings, 2, SIZE)

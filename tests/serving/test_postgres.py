@@ -184,7 +184,7 @@ def test_serve_lifecycle_and_its_one_line_errors(data_dir):
     assert proc.stderr.strip().count("\n") == 0 and "no published marts yet" in proc.stderr
     assert not (data_dir / "postgres").exists()
 
-    bi_settings = Settings.load(env={"ECOM_DATA_DIR": str(data_dir)})
+    bi_settings = Settings.load(data_dir=data_dir)
     write_build(bi_settings, 1)
     ecom("publish", data_dir=data_dir)
     with socket.socket() as squatter:
@@ -217,7 +217,7 @@ def test_serve_lifecycle_and_its_one_line_errors(data_dir):
 def test_the_refresh_task_publishes_only_when_postgres_is_configured(bi_server, data_dir, monkeypatch):
     from pipeline.orchestration.tasks import publish_bi
 
-    write_build(Settings.load(env={"ECOM_DATA_DIR": str(data_dir)}), 6)
+    write_build(Settings.load(data_dir=data_dir), 6)
     ecom("publish", data_dir=data_dir)
     monkeypatch.setenv("ECOM_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ECOM_BI_PORT", str(free_port()))  # no local server there

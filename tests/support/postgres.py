@@ -34,4 +34,7 @@ class BiServer:
         }
 
     def settings_for(self, data_dir: Path) -> Settings:
-        return Settings.load(env=self.env_for(data_dir))
+        """The settings `env_for` gives a subprocess, for this process."""
+        return Settings.load(
+            data_dir=data_dir, bi_dsn=self.admin_dsn, bi_reader_password=self.reader_password
+        )
