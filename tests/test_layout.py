@@ -110,13 +110,8 @@ RULES = [
     Rule("no test imports bench", under("tests"), lambda imp: imp.top == "bench"),
 ]
 
+
 # Rules the code breaks today, each fixed by a change of its own (strict: the mark must go with the fix).
-KNOWN_BROKEN = {
-    "no test imports bench": "tests/generator/test_realism.py imports bench.bgnbd and bench.realism (the BG/NBD "
-    "fit and the realism figures): the change that moves what tests need out of bench/ fixes it",
-}
-
-
 def broken(rule: Rule, found: list[Import]) -> list[str]:
     return [
         f"{imp.path}:{imp.line}: imports {imp.module}, but {rule.name}"
@@ -141,14 +136,7 @@ def test_the_project_is_where_the_rules_look(repo_imports):
 
 @pytest.mark.parametrize(
     "rule",
-    [
-        pytest.param(
-            rule, id=rule.name, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BROKEN[rule.name])]
-        )
-        if rule.name in KNOWN_BROKEN
-        else pytest.param(rule, id=rule.name)
-        for rule in RULES
-    ],
+    [pytest.param(rule, id=rule.name) for rule in RULES],
 )
 def test_import_rule_holds(rule, repo_imports):
     violations = broken(rule, repo_imports)

@@ -282,8 +282,8 @@ def test_failing_dbt_test_is_one_red_task_whose_log_opens_with_the_test_and_rows
     summary = log[log.rindex("dbt build summary") :]
     assert "FAILED 2_lake.orders" in summary and "nothing will be published" in summary
 
-    # the day regenerated clean: the next refresh passes again
-    assert generate(dagbag, DAY2).state == "success"
+    # the day regenerated clean (explicit: in-process, dag.test() keeps the previous run's conf)
+    assert generate(dagbag, DAY2, inject=[]).state == "success"
 
 
 def test_a_refresh_after_a_failed_one_publishes_what_a_clean_run_publishes(
@@ -319,11 +319,13 @@ def test_the_trigger_form_submitted_untouched_generates_the_lakes_next_day(dagba
     from generator.lake import days_present
 
     before = days_present(data_dir / "lake", "orders")
-    run = dagbag.dags["ecommerce_generate_daily"].test(logical_date=pendulum.now("UTC"))
+    run = dagbag.dags["ecommerce_generate_daily"].test(
+        logical_date=pendulum.now("UTC"), run_conf={"inject": [], "day": None}
+    )
     assert run.state == "success"
     assert days_present(data_dir / "lake", "orders") == [*before, before[-1] + dt.timedelta(days=1)]
 
     lake = sorted(p.relative_to(data_dir) for p in (data_dir / "lake").rglob("*.parquet"))
     far = before[-1] + dt.timedelta(days=30)
-    assert generate(dagbag, far, day=far.isoformat()).state == "failed"
+    assert generate(dagbag, far, day=far.isoformat(), inject=[]).state == "failed"
     assert sorted(p.relative_to(data_dir) for p in (data_dir / "lake").rglob("*.parquet")) == lake
