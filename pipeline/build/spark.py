@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 from pipeline.build.dbt import DbtOutcome, run_dbt
-from pipeline.errors import SparkUnavailable
+from pipeline.errors import PipelineFailed, SparkUnavailable
 from pipeline.settings import Settings
 
 MART_SCHEMA = "marts"
@@ -124,7 +124,7 @@ def load_marts(settings: Settings, exported: Path) -> dict[str, int]:
     marts = mart_columns(settings)
     missing = sorted(name for name in marts if not any((exported / name).glob("*.parquet")))
     if missing:
-        raise RuntimeError(f"no export of {', '.join(missing)} in {exported}")
+        raise PipelineFailed(f"no export of {', '.join(missing)} in {exported}")
     target = settings.build_db
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     counts: dict[str, int] = {}
