@@ -236,12 +236,10 @@ def test_rest_trigger_generates_a_day_and_the_asset_triggered_refresh_publishes_
     # the smoke check's log is reachable through the API too
     states = api.states("ecommerce_marts_refresh", refresh["dag_run_id"])
     assert states["publish"] == states["smoke_check"] == "success"
-    nodes = {
-        t: s
-        for t, s in states.items()
-        if t.split(".")[0] in ("seeds", "lake", "staging", "intermediate", "marts")
-    }
-    from pipeline.build.results import load_manifest, task_nodes
+    from pipeline.build.results import LAYERS, layer_group_id, load_manifest, task_nodes
+
+    groups = {layer_group_id(layer) for layer in LAYERS}
+    nodes = {t: s for t, s in states.items() if t.split(".")[0] in groups}
 
     expected = {t.key for t in task_nodes(load_manifest(REPO / "dbt_project" / "target" / "manifest.json"))}
     assert set(nodes) == expected  # one task per model, seed and tested lake source, as the manifest says
@@ -358,7 +356,7 @@ def test_injected_fault_shows_one_failed_node_whose_log_opens_with_the_test_and_
 
     page = new_page(browser)
     login(page, api)
-    page.goto(api.base + f"/dags/ecommerce_marts_refresh/runs/{run['dag_run_id']}/tasks/lake.orders")
+    page.goto(api.base + f"/dags/ecommerce_marts_refresh/runs/{run['dag_run_id']}/tasks/2_lake.orders")
     expect(page.get_by_text("source_unique_lake_orders_order_id").first).to_be_visible(timeout=180_000)
     shot(page, "failed-node-log")
     page.goto(api.base + f"/dags/ecommerce_marts_refresh/runs/{run['dag_run_id']}")
