@@ -103,15 +103,15 @@ def test_summary_hints_the_configured_airflow_port(tiny_run):
     assert "8080" not in out
 
 
-def test_readme_funnel_query_lists_stages_in_funnel_order(tiny_run):
-    readme = (REPO / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```sql")[1:]]
+def test_documented_funnel_query_lists_stages_in_funnel_order(tiny_run):
+    doc = (REPO / "docs" / "marts.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in doc.split("```sql")[1:]]
     (query,) = [b for b in blocks if "marts.dm_funnel_events" in b]
     con = duckdb.connect(str(tiny_run / "warehouse" / "ecommerce.duckdb"), read_only=True)
     try:
         con.execute("use ecommerce")
         rows = con.execute(
-            query.replace("2025-11-04", str(TINY_START)).replace("2025-11-18", str(TINY_END))
+            query.replace("2025-11-21", str(TINY_START)).replace("2025-12-08", str(TINY_END))
         ).df()
     finally:
         con.close()
