@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     @classmethod
     def load(cls, **overrides) -> Settings:
         """Defaults, then the `ECOM_*` environment variables, then the non-None `overrides` (CLI flags)."""
+        unknown = sorted(set(overrides) - set(cls.model_fields))
+        if unknown:  # a caller's slip, not a user's: the model itself ignores extra keys, so say it here
+            raise TypeError(f"Settings.load() got unknown settings: {', '.join(unknown)}")
         given = {k: v for k, v in overrides.items() if v is not None}
         try:
             return cls(**given)

@@ -85,3 +85,9 @@ def test_a_bad_variable_is_named_by_the_cli(tmp_path):
     proc = ecom("status", data_dir=tmp_path, env={"ECOM_DBT_THREADS": "0"}, check=False)
     assert proc.returncode == 2
     assert proc.stderr == "ecom: dbt threads must be an integer from 1 to 64, got 0 (from ECOM_DBT_THREADS)\n"
+
+
+def test_an_unknown_override_is_refused_not_silently_dropped():
+    """`Settings.load(env=...)` once chose the data dir; an override the settings do not have is a caller's slip."""
+    with pytest.raises(TypeError, match="unknown settings: env"):
+        Settings.load(env={"ECOM_DATA_DIR": "/elsewhere"})

@@ -17,7 +17,7 @@ from pipeline.settings import Settings
 
 @pytest.fixture(scope="module")
 def settings(tiny_run):
-    return Settings.load(env={"ECOM_DATA_DIR": str(tiny_run)})
+    return Settings.load(data_dir=tiny_run)
 
 
 def shown_change(text: str | None) -> tuple[float, str]:
