@@ -109,7 +109,7 @@ def execute_build(
             outcome, success=False, error=f"dbt selector {select!r} selects no node of the project"
         )
         mark_build_finished(settings, build_id, False, outcome.failure_records(), counts=outcome.counts)
-        raise BadInput(f"{outcome.error}: nothing was built (see `dbt ls --select {select}`)")
+        raise BadInput(f"{outcome.error}: nothing was built")
     mark_build_finished(settings, build_id, outcome.success, outcome.failure_records(), counts=outcome.counts)
     return outcome
 
