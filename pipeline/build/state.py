@@ -66,7 +66,7 @@ def snapshot_lake(settings: Settings, build_id: str, full_refresh: bool = False)
     rebuild_from = None if first else earliest_change(signature, previous)
     pending = _day((read_json(warehouse / REBUILD_PENDING) or {}).get("rebuild_from"))
     if pending and not full_refresh:
-        rebuild_from = min(rebuild_from or pending, pending)
+        rebuild_from = min(rebuild_from, pending) if rebuild_from else pending
     # what this build may write: everything on a first build or a full refresh, else from `rebuild_from`
     # (the lookback window before that re-reads days identical to those of the last passing build)
     writes_from = settings.opening_date if first or full_refresh else rebuild_from

@@ -19,13 +19,11 @@ def generation_day(
     days at a time, so they may run out of order."""
     from pipeline.lake.check import check_no_gap, next_day
 
-    if requested:
-        day = dt.date.fromisoformat(str(requested))
-    elif logical_date is None:
-        day = next_day(settings)
+    if not requested and logical_date is None:
+        day = next_day(settings)  # leaves no gap by definition
         print(f"no `day` given: generating the lake's next day, {day}", flush=True)
-    else:
-        day = logical_date
+        return day
+    day = dt.date.fromisoformat(str(requested)) if requested else logical_date
     if manual:
         check_no_gap(settings, day)
     return day
