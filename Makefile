@@ -52,7 +52,7 @@ test-fast: install manifest ## the unit-level tests only: no servers, browsers o
 
 # Debian packages of the browser, PostgreSQL, Redis and compose tests. `make test` never installs them itself
 # (that needs root and changes the machine): without them those tests are skipped, each kind with one line.
-SYSTEM_PACKAGES := chromium postgresql docker-compose openjdk-17-jre-headless redis-server
+SYSTEM_PACKAGES := chromium postgresql docker-compose openjdk-17-jre-headless redis-server wrk
 
 system-deps: ## install the Debian packages the browser, PostgreSQL, Redis and compose tests need (root + apt-get)
 	@missing=""; \
@@ -63,6 +63,7 @@ system-deps: ## install the Debian packages the browser, PostgreSQL, Redis and c
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -z "$$missing" ]; then echo "==> system packages present: $(SYSTEM_PACKAGES)"; exit 0; fi; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
 		echo "make system-deps: needs root and apt-get; run: sudo apt-get install$$missing" >&2; exit 1; fi; \

@@ -84,6 +84,8 @@ _INT_RANGES = {
     "bi_port": PORT_RANGE,
     "dashboard_port": PORT_RANGE,
     "airflow_port": PORT_RANGE,
+    "redis_port": PORT_RANGE,
+    "api_port": PORT_RANGE,
 }
 
 
@@ -118,6 +120,14 @@ class Settings(BaseSettings):
     airflow_port: int = 8080
     airflow_schedule: str = "@daily"
     airflow_catchup: bool = True
+    # Product serving (issue: hot products, bought together): the local Redis server's port, or the URL of an
+    # existing server to publish to instead; the HTTP API's address and its bearer token (generated under
+    # secrets/ when empty).
+    redis_port: int = 56379
+    redis_url: str = Field("", repr=False)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_token: str = Field("", repr=False)
 
     @classmethod
     def settings_customise_sources(
@@ -235,6 +245,16 @@ class Settings(BaseSettings):
         return self.data_dir / "spark"
 
     @property
+    def models_dir(self) -> Path:
+        """Versioned model artifacts: models/<name>/<version>/ (see predict/ and pipeline/train)."""
+        return self.data_dir / "models"
+
+    @property
+    def redis_dir(self) -> Path:
+        """The local Redis server's working directory, pid and log file."""
+        return self.data_dir / "redis"
+
+    @property
     def bi_cluster_dir(self) -> Path:
         return self.data_dir / "postgres"
 
@@ -272,6 +292,7 @@ class Settings(BaseSettings):
             "ECOM_DBT_TARGET": self.engine,
             "ECOM_SPARK_DIR": str(self.spark_dir),
             "ECOM_SPARK_EXPORT_DIR": str(self.spark_dir / "export"),
+            "ECOM_MODELS_DIR": str(self.models_dir),
         }
 
     def _lake_market(self) -> str:
