@@ -106,6 +106,9 @@ COMMANDS = {
     "summary": "Headline numbers from the published marts, and where to go next.",
     "serve": "Serve the published marts over PostgreSQL for BI tools (starts a local server unless "
     "ECOM_BI_DSN names one); prints the bi_reader URL.",
+    "redis": "Start the local Redis server for the API (unless ECOM_REDIS_URL names one) and load the published "
+    "marts into it as a new version.",
+    "api": "Run the HTTP API (hot products, bought together, KPIs, customer scores) on ECOM_API_HOST:ECOM_API_PORT.",
 }
 
 
@@ -129,6 +132,7 @@ def build_parser() -> Parser:
     _add_build(parsers["run"])
     parsers["status"].add_argument("--json", action="store_true", help="machine-readable output")
     parsers["serve"].add_argument("--stop", action="store_true", help="stop the local PostgreSQL server")
+    parsers["redis"].add_argument("--stop", action="store_true", help="stop the local Redis server")
     return parser
 
 
@@ -254,7 +258,22 @@ def cmd_publish(settings: Settings) -> int:
 
         pg = publish_postgres(settings)
         echo(f"published build {pg.build_id} to PostgreSQL {pg.target} in {pg.seconds:.1f}s")
+    _publish_redis(settings)
     return 0
+
+
+def _publish_redis(settings: Settings) -> None:
+    """Redis follows too when it serves (ECOM_REDIS_URL or a running `ecom redis`); else one line says so."""
+    from pipeline.publish.redis.publish import publish_if_serving
+
+    result = publish_if_serving(settings)
+    if isinstance(result, str):
+        echo(result)
+        return
+    echo(
+        f"published build {result.build_id} to Redis {result.target} as version {result.version}: "
+        f"{sum(result.documents.values()):,} documents in {result.seconds:.1f}s"
+    )
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -317,6 +336,57 @@ def cmd_serve(settings: Settings, stop: bool) -> int:
     return 0
 
 
+def cmd_redis(settings: Settings, stop: bool) -> int:
+    from pipeline.publish.redis.publish import publish_redis
+    from pipeline.publish.redis.server import LocalRedis, RedisError, redis_password
+
+    local = LocalRedis.for_settings(settings)
+    if stop:
+        if settings.redis_url:
+            raise RedisError(
+                "ECOM_REDIS_URL points at an external server: `ecom redis --stop` only stops the local one"
+            )
+        stopped = local.stop(redis_password(settings))
+        echo("stopped the local Redis server" if stopped else "the local Redis server is not running")
+        return 0
+    if not settings.redis_url:
+        started = local.ensure_running(redis_password(settings))
+        echo(
+            ("started" if started else "reusing")
+            + f" the local Redis server on 127.0.0.1:{settings.redis_port}"
+        )
+    if not settings.publish_db.exists():
+        echo(f"no published marts yet at {settings.publish_db}: `ecom run` publishes them here too")
+    else:
+        result = publish_redis(settings)
+        echo(
+            f"published build {result.build_id} to Redis {result.target} as version {result.version}: "
+            f"{sum(result.documents.values()):,} documents in {result.seconds:.1f}s"
+        )
+    if not settings.redis_url:
+        echo("stop it with `ecom redis --stop`")
+    return 0
+
+
+def cmd_api(settings: Settings) -> int:
+    import uvicorn
+
+    echo(
+        f"the API on http://{settings.api_host}:{settings.api_port} (docs at /docs); "
+        f"bearer token: ECOM_API_TOKEN, else {settings.secrets_dir / 'api.token'}"
+    )
+    # by import string: the app is built in the server process, from the same settings (the environment)
+    os.environ["ECOM_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+    )
+    return 0
+
+
 def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings(args)
@@ -334,6 +404,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return cmd_summary(settings)
     if args.command == "serve":
         return cmd_serve(settings, args.stop)
+    if args.command == "redis":
+        return cmd_redis(settings, args.stop)
+    if args.command == "api":
+        return cmd_api(settings)
     raise UsageError(f"ecom: unknown command {args.command!r}")
 
 

@@ -56,3 +56,289 @@ def read_marts(settings: Settings, query: str, params: Mapping | None = None):
         duck_query = _NAMED_PARAM.sub(lambda m: "$" + m.group(1), query)
         used = {k: v for k, v in params.items() if f"%({k})s" in query}
         return con.execute(duck_query, used).df()
+
+
+# ------------------------------------------------------------------------------------------ serving lists
+# What the HTTP API serves, shaped once for both of its sources: the Redis publish loads every part below as one
+# version (pipeline/publish/redis), and the API's fallback computes the one part it needs from the published
+# DuckDB file. Each value is a JSON document; a part is either one document or a hash of them by field.
+
+HOT_MART = "dm_hot_products"
+AFFINITY_MART = "dm_product_affinity"
+KPI_MART = "dm_kpi_daily"
+CHURN_MART = "dm_customer_churn"
+VALUE_MART = "dm_customer_lifetime_value"
+SEGMENT_TYPES = ("all", "gender", "age_band", "region", "rfm_segment")
+SEASONS = ("winter", "spring", "summer", "autumn")
+ITEM_KINDS = ("product", "brand", "category")
+PAIR_KINDS = ("bought_together", "viewed_together")
+RELATED_LIMIT = 20  # related products kept per product and kind (by rank)
+# part -> the marts it is made from (all of them must be published for the part to exist)
+PART_MARTS = {
+    "hot": (HOT_MART,),
+    "hot_index": (HOT_MART,),
+    "bought_together": (AFFINITY_MART,),
+    "viewed_together": (AFFINITY_MART,),
+    "products": (AFFINITY_MART,),
+    "kpis": (KPI_MART,),
+    "customers": (CHURN_MART, VALUE_MART),  # either one is enough
+}
+HASH_PARTS = ("hot", "bought_together", "viewed_together", "products", "customers")
+
+
+def hot_field(segment_type: str, segment: str, season: str, kind: str) -> str:
+    return f"{segment_type}|{segment}|{season}|{kind}"
+
+
+def _jsonable(value):
+    import datetime as dt
+    import decimal
+
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _dumps(doc) -> str:
+    import json
+
+    return json.dumps(doc, separators=(",", ":"), default=_jsonable)
+
+
+def _records(con, query: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(query, params or [])
+    names = [d[0] for d in cur.description]
+    return [{n: _jsonable(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+
+
+def published_marts(con) -> set[str]:
+    """The marts in the published file `con` is attached to (as `ecommerce`, by `published_duckdb`)."""
+    rows = con.execute(
+        "select table_name from duckdb_tables() where database_name = 'ecommerce' and schema_name = ?",
+        [MART_SCHEMA],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def serving_meta(con) -> dict:
+    """What a served version says about itself: the build, when it was published, the marts it holds."""
+    build_id, published_at = con.execute(
+        f"select build_id, published_at from {META_SCHEMA}.publication"
+    ).fetchone()
+    return {
+        "build_id": build_id,
+        "published_at": _jsonable(published_at),
+        "marts": sorted(published_marts(con)),
+    }
+
+
+def part_available(part: str, marts) -> bool:
+    return any(m in marts for m in PART_MARTS[part])
+
+
+def _hot(con, field: str | None) -> dict[str, str]:
+    where, params = "", []
+    if field is not None:
+        parts = field.split("|")
+        if len(parts) != 4:
+            return {}
+        where, params = "where segment_type = ? and segment = ? and season = ? and item_kind = ?", parts
+    rows = con.execute(
+        f"""select segment_type, segment, season, item_kind, as_of_date, list_purchases, is_thin,
+                   rank, item_id, item_name, purchases
+            from {MART_SCHEMA}.{HOT_MART} {where}
+            qualify as_of_date = max(as_of_date) over (partition by segment_type, segment, season, item_kind)
+            order by segment_type, segment, season, item_kind, rank""",
+        params,
+    ).fetchall()
+    lists: dict[str, dict] = {}
+    for st, seg, season, kind, as_of, list_purchases, is_thin, rank, item_id, name, purchases in rows:
+        doc = lists.setdefault(
+            hot_field(st, seg, season, kind),
+            {
+                "segment_type": st,
+                "segment": seg,
+                "season": season,
+                "kind": kind,
+                "as_of_date": _jsonable(as_of),
+                "list_purchases": list_purchases,
+                "is_thin": is_thin,
+                "items": [],
+            },
+        )
+        doc["items"].append({"rank": rank, "item_id": item_id, "item_name": name, "purchases": purchases})
+    return {k: _dumps(v) for k, v in lists.items()}
+
+
+def _hot_index(con) -> str:
+    """The segments of each segment type and the seasons that have lists: what a 404 names as known."""
+    rows = con.execute(
+        f"select distinct segment_type, segment from {MART_SCHEMA}.{HOT_MART} order by 1, 2"
+    ).fetchall()
+    index: dict[str, list[str]] = {}
+    for st, seg in rows:
+        index.setdefault(st, []).append(seg)
+    return _dumps(index)
+
+
+def _related(con, kind: str, product_id: int | None) -> dict[str, str]:
+    where, params = "where kind = ? and rank <= ?", [kind, RELATED_LIMIT]
+    if product_id is not None:
+        where += " and product_id = ?"
+        params.append(product_id)
+    rows = con.execute(
+        f"""select product_id, product_name, rank, related_product_id, related_product_name,
+                   support, support_share, confidence, lift
+            from {MART_SCHEMA}.{AFFINITY_MART} {where} order by product_id, rank""",
+        params,
+    ).fetchall()
+    lists: dict[str, dict] = {}
+    for pid, name, rank, rid, rname, support, share, confidence, lift in rows:
+        doc = lists.setdefault(
+            str(pid), {"product_id": pid, "product_name": name, "kind": kind, "related": []}
+        )
+        doc["related"].append(
+            {
+                "rank": rank,
+                "product_id": rid,
+                "product_name": rname,
+                "support": support,
+                "support_share": share,
+                "confidence": confidence,
+                "lift": lift,
+            }
+        )
+    return {k: _dumps(v) for k, v in lists.items()}
+
+
+def _products(con, product_id: int | None) -> dict[str, str]:
+    """Every product the affinity mart knows (on either side of a pair), with its name."""
+    where = "" if product_id is None else "where product_id = $pid"
+    rows = con.execute(
+        f"""select product_id, any_value(product_name) from (
+                select product_id, product_name from {MART_SCHEMA}.{AFFINITY_MART}
+                union all
+                select related_product_id, related_product_name from {MART_SCHEMA}.{AFFINITY_MART}
+            ) {where} group by product_id""",
+        {} if product_id is None else {"pid": product_id},
+    ).fetchall()
+    return {str(pid): _dumps({"product_id": pid, "product_name": name}) for pid, name in rows}
+
+
+def _kpis(con) -> str | None:
+    rows = _records(con, f"select * from {MART_SCHEMA}.{KPI_MART} order by kpi_date desc limit 1")
+    return _dumps(rows[0]) if rows else None
+
+
+def _customers(con, marts, user_id: int | None) -> dict[str, str]:
+    docs: dict[str, dict] = {}
+    for mart, key in ((CHURN_MART, "churn"), (VALUE_MART, "lifetime_value")):
+        if mart not in marts:
+            continue
+        where, params = ("", []) if user_id is None else ("where user_id = ?", [user_id])
+        for row in _records(con, f"select * from {MART_SCHEMA}.{mart} {where} order by user_id", params):
+            uid = row.pop("user_id")
+            doc = docs.setdefault(str(uid), {"user_id": uid, "churn": None, "lifetime_value": None})
+            doc[key] = row
+    return {k: _dumps(v) for k, v in docs.items()}
+
+
+def serving_parts(con) -> dict[str, str | dict[str, str]]:
+    """Every part the API serves, from the published marts there are (for the Redis publish)."""
+    marts = published_marts(con)
+    parts: dict[str, str | dict[str, str]] = {}
+    if HOT_MART in marts:
+        parts["hot"] = _hot(con, None)
+        parts["hot_index"] = _hot_index(con)
+    if AFFINITY_MART in marts:
+        for kind in PAIR_KINDS:
+            parts[kind] = _related(con, kind, None)
+        parts["products"] = _products(con, None)
+    if KPI_MART in marts:
+        kpis = _kpis(con)
+        if kpis is not None:
+            parts["kpis"] = kpis
+    if part_available("customers", marts):
+        parts["customers"] = _customers(con, marts, None)
+    return parts
+
+
+def serving_part(con, part: str, field: str = "") -> str | None:
+    """One document of one part, straight from the published file (the API's fallback); None when absent."""
+    marts = published_marts(con)
+    if not part_available(part, marts):
+        return None
+    if part == "hot":
+        return _hot(con, field).get(field)
+    if part == "hot_index":
+        return _hot_index(con)
+    if part in PAIR_KINDS or part == "products":
+        try:
+            pid = int(field)
+        except ValueError:
+            return None
+        found = _products(con, pid) if part == "products" else _related(con, part, pid)
+        return found.get(field)
+    if part == "kpis":
+        return _kpis(con)
+    if part == "customers":
+        try:
+            return _customers(con, marts, int(field)).get(field)
+        except ValueError:
+            return None
+    raise ValueError(f"unknown serving part {part!r}")
+
+
+# ------------------------------------------------------------------------------------------ Redis
+# Key layout (prefix `ecom:`): `current` names the served version; a version's keys are `v:<n>:meta` (its
+# build, published_at and marts, written by the switch itself) and `v:<n>:<part>` (a string, or a hash of
+# documents by field). A reader reads `current`, the meta and the document in one Lua script: Redis runs a
+# script atomically, so no publish can switch or delete a version in the middle of a read.
+
+REDIS_PREFIX = "ecom:"
+REDIS_CURRENT = REDIS_PREFIX + "current"
+REDIS_PASSWORD_FILE = "redis.password"  # under settings.secrets_dir; generated by `ecom redis`
+REDIS_READ_SCRIPT = """
+local version = redis.call('GET', KEYS[1])
+if not version then return false end
+local prefix = ARGV[1] .. 'v:' .. version .. ':'
+local meta = redis.call('GET', prefix .. 'meta')
+if not meta then return false end
+local value
+if ARGV[3] == '' then
+  value = redis.call('GET', prefix .. ARGV[2])
+else
+  value = redis.call('HGET', prefix .. ARGV[2], ARGV[3])
+end
+return {meta, value}
+"""
+
+
+def redis_client(settings: Settings):
+    """A client of the Redis server the API reads: ECOM_REDIS_URL, else the local one (`ecom redis`) once its
+    password exists; None when neither is configured."""
+    import redis
+
+    options = {"socket_connect_timeout": 0.5, "socket_timeout": 2, "decode_responses": True}
+    if settings.redis_url:
+        return redis.Redis.from_url(settings.redis_url, **options)
+    try:
+        password = (settings.secrets_dir / REDIS_PASSWORD_FILE).read_text().strip()
+    except (FileNotFoundError, PermissionError, NotADirectoryError):
+        return None
+    return redis.Redis(host="127.0.0.1", port=settings.redis_port, password=password, **options)
+
+
+def read_redis(client, script, part: str, field: str = "") -> tuple[dict, str | None] | None:
+    """(meta of the current version, the document or None) in one atomic step; None when nothing is published.
+
+    `script` is `client.register_script(REDIS_READ_SCRIPT)` (EVALSHA, loaded once per client)."""
+    import json
+
+    found = script(keys=[REDIS_CURRENT], args=[REDIS_PREFIX, part, field])
+    if not found:
+        return None
+    meta, value = [*found, None][:2]
+    return json.loads(meta), value
