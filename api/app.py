@@ -5,8 +5,7 @@ Every /v1 route needs `Authorization: Bearer <token>`. Responses carry `X-Served
 customer is a 404 naming it; a mart the published version does not hold is a 503 naming the mart.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads these signatures at run time, local names included.
 import secrets
 from typing import Annotated, Literal
 
@@ -25,6 +24,8 @@ SegmentType = Literal["all", "gender", "age_band", "region", "rfm_segment"]
 Season = Literal["winter", "spring", "summer", "autumn"]
 ItemKind = Literal["product", "brand", "category"]
 Limit = Annotated[int, Query(ge=1, le=100, description="at most this many items")]
+ProductId = Annotated[int, Path(ge=0, le=2**63 - 1, description="the product's product_id")]
+UserId = Annotated[int, Path(ge=0, le=2**63 - 1, description="the customer's user_id")]
 
 
 class ApiError(Exception):
@@ -146,8 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             }  # a known product with no pair above the minimum support
         return respond(served, {**doc, "related": doc["related"][:limit]})
 
-    ProductId = Annotated[int, Path(ge=0, le=2**63 - 1, description="product_id")]
-
     @v1.get("/products/{product_id}/bought-together", tags=["products"], summary="Products bought with it")
     def bought_together(product_id: ProductId, limit: Limit = 10) -> JSONResponse:
         return related("bought_together", product_id, limit)
@@ -165,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return respond(served, served.value)
 
     @v1.get("/customers/{user_id}", tags=["customers"], summary="A customer's churn risk and predicted value")
-    def customer(user_id: Annotated[int, Path(ge=0, le=2**63 - 1)]) -> JSONResponse:
+    def customer(user_id: UserId) -> JSONResponse:
         served = source.get("customers", str(user_id))
         need(served, "customers")
         if served.value is None:

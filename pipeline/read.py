@@ -90,29 +90,6 @@ def hot_field(segment_type: str, segment: str, season: str, kind: str) -> str:
     return f"{segment_type}|{segment}|{season}|{kind}"
 
 
-def _jsonable(value):
-    import datetime as dt
-    import decimal
-
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
-
-
-def _dumps(doc) -> str:
-    import json
-
-    return json.dumps(doc, separators=(",", ":"), default=_jsonable)
-
-
-def _records(con, query: str, params: list | None = None) -> list[dict]:
-    cur = con.execute(query, params or [])
-    names = [d[0] for d in cur.description]
-    return [{n: _jsonable(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
-
-
 def published_marts(con) -> set[str]:
     """The marts in the published file `con` is attached to (as `ecommerce`, by `published_duckdb`)."""
     rows = con.execute(
@@ -125,17 +102,16 @@ def published_marts(con) -> set[str]:
 def serving_meta(con) -> dict:
     """What a served version says about itself: the build, when it was published, the marts it holds."""
     build_id, published_at = con.execute(
-        f"select build_id, published_at from {META_SCHEMA}.publication"
+        f"select build_id, strftime(published_at, '%Y-%m-%dT%H:%M:%S') from {META_SCHEMA}.publication"
     ).fetchone()
-    return {
-        "build_id": build_id,
-        "published_at": _jsonable(published_at),
-        "marts": sorted(published_marts(con)),
-    }
+    return {"build_id": build_id, "published_at": published_at, "marts": sorted(published_marts(con))}
 
 
 def part_available(part: str, marts) -> bool:
     return any(m in marts for m in PART_MARTS[part])
+
+
+# The documents are built by DuckDB itself (`to_json` of structs and ordered lists): one query per part.
 
 
 def _hot(con, field: str | None) -> dict[str, str]:
@@ -146,41 +122,31 @@ def _hot(con, field: str | None) -> dict[str, str]:
             return {}
         where, params = "where segment_type = ? and segment = ? and season = ? and item_kind = ?", parts
     rows = con.execute(
-        f"""select segment_type, segment, season, item_kind, as_of_date, list_purchases, is_thin,
-                   rank, item_id, item_name, purchases
-            from {MART_SCHEMA}.{HOT_MART} {where}
-            qualify as_of_date = max(as_of_date) over (partition by segment_type, segment, season, item_kind)
-            order by segment_type, segment, season, item_kind, rank""",
+        f"""with latest as (
+                select * from {MART_SCHEMA}.{HOT_MART} {where}
+                qualify as_of_date = max(as_of_date) over (partition by segment_type, segment, season, item_kind)
+            )
+            select concat_ws('|', segment_type, segment, season, item_kind),
+                   to_json({{
+                       'segment_type': segment_type, 'segment': segment, 'season': season, 'kind': item_kind,
+                       'as_of_date': any_value(as_of_date), 'list_purchases': any_value(list_purchases),
+                       'is_thin': bool_or(is_thin),
+                       'items': list({{'rank': rank, 'item_id': item_id, 'item_name': item_name,
+                                       'purchases': purchases}} order by rank)
+                   }})
+            from latest group by segment_type, segment, season, item_kind""",
         params,
     ).fetchall()
-    lists: dict[str, dict] = {}
-    for st, seg, season, kind, as_of, list_purchases, is_thin, rank, item_id, name, purchases in rows:
-        doc = lists.setdefault(
-            hot_field(st, seg, season, kind),
-            {
-                "segment_type": st,
-                "segment": seg,
-                "season": season,
-                "kind": kind,
-                "as_of_date": _jsonable(as_of),
-                "list_purchases": list_purchases,
-                "is_thin": is_thin,
-                "items": [],
-            },
-        )
-        doc["items"].append({"rank": rank, "item_id": item_id, "item_name": name, "purchases": purchases})
-    return {k: _dumps(v) for k, v in lists.items()}
+    return dict(rows)
 
 
 def _hot_index(con) -> str:
-    """The segments of each segment type and the seasons that have lists: what a 404 names as known."""
-    rows = con.execute(
-        f"select distinct segment_type, segment from {MART_SCHEMA}.{HOT_MART} order by 1, 2"
-    ).fetchall()
-    index: dict[str, list[str]] = {}
-    for st, seg in rows:
-        index.setdefault(st, []).append(seg)
-    return _dumps(index)
+    """The segments of each segment type: what a 404 names as known."""
+    return con.execute(
+        f"""select to_json(map(list(segment_type order by segment_type), list(segments order by segment_type)))
+            from (select segment_type, list(distinct segment order by segment) as segments
+                  from {MART_SCHEMA}.{HOT_MART} group by segment_type)"""
+    ).fetchone()[0]
 
 
 def _related(con, kind: str, product_id: int | None) -> dict[str, str]:
@@ -189,60 +155,61 @@ def _related(con, kind: str, product_id: int | None) -> dict[str, str]:
         where += " and product_id = ?"
         params.append(product_id)
     rows = con.execute(
-        f"""select product_id, product_name, rank, related_product_id, related_product_name,
-                   support, support_share, confidence, lift
-            from {MART_SCHEMA}.{AFFINITY_MART} {where} order by product_id, rank""",
+        f"""select cast(product_id as varchar),
+                   to_json({{
+                       'product_id': product_id, 'product_name': any_value(product_name), 'kind': any_value(kind),
+                       'related': list({{'rank': rank, 'product_id': related_product_id,
+                                         'product_name': related_product_name, 'support': support,
+                                         'support_share': support_share, 'confidence': confidence,
+                                         'lift': lift}} order by rank)
+                   }})
+            from {MART_SCHEMA}.{AFFINITY_MART} {where} group by product_id""",
         params,
     ).fetchall()
-    lists: dict[str, dict] = {}
-    for pid, name, rank, rid, rname, support, share, confidence, lift in rows:
-        doc = lists.setdefault(
-            str(pid), {"product_id": pid, "product_name": name, "kind": kind, "related": []}
-        )
-        doc["related"].append(
-            {
-                "rank": rank,
-                "product_id": rid,
-                "product_name": rname,
-                "support": support,
-                "support_share": share,
-                "confidence": confidence,
-                "lift": lift,
-            }
-        )
-    return {k: _dumps(v) for k, v in lists.items()}
+    return dict(rows)
 
 
 def _products(con, product_id: int | None) -> dict[str, str]:
     """Every product the affinity mart knows (on either side of a pair), with its name."""
-    where = "" if product_id is None else "where product_id = $pid"
+    where, params = ("", []) if product_id is None else ("where product_id = ?", [product_id])
     rows = con.execute(
-        f"""select product_id, any_value(product_name) from (
-                select product_id, product_name from {MART_SCHEMA}.{AFFINITY_MART}
-                union all
-                select related_product_id, related_product_name from {MART_SCHEMA}.{AFFINITY_MART}
-            ) {where} group by product_id""",
-        {} if product_id is None else {"pid": product_id},
+        f"""select cast(product_id as varchar),
+                   to_json({{'product_id': product_id, 'product_name': any_value(product_name)}})
+            from (select product_id, product_name from {MART_SCHEMA}.{AFFINITY_MART}
+                  union all
+                  select related_product_id, related_product_name from {MART_SCHEMA}.{AFFINITY_MART})
+            {where} group by product_id""",
+        params,
     ).fetchall()
-    return {str(pid): _dumps({"product_id": pid, "product_name": name}) for pid, name in rows}
+    return dict(rows)
 
 
 def _kpis(con) -> str | None:
-    rows = _records(con, f"select * from {MART_SCHEMA}.{KPI_MART} order by kpi_date desc limit 1")
-    return _dumps(rows[0]) if rows else None
+    row = con.execute(
+        f"select to_json(k) from {MART_SCHEMA}.{KPI_MART} as k order by kpi_date desc limit 1"
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _customers(con, marts, user_id: int | None) -> dict[str, str]:
-    docs: dict[str, dict] = {}
-    for mart, key in ((CHURN_MART, "churn"), (VALUE_MART, "lifetime_value")):
-        if mart not in marts:
-            continue
-        where, params = ("", []) if user_id is None else ("where user_id = ?", [user_id])
-        for row in _records(con, f"select * from {MART_SCHEMA}.{mart} {where} order by user_id", params):
-            uid = row.pop("user_id")
-            doc = docs.setdefault(str(uid), {"user_id": uid, "churn": None, "lifetime_value": None})
-            doc[key] = row
-    return {k: _dumps(v) for k, v in docs.items()}
+    """{user_id, churn: the dm_customer_churn row, lifetime_value: the dm_customer_lifetime_value row}."""
+    where = "" if user_id is None else f"where user_id = {int(user_id)}"
+    sides = [
+        (key, f"(select user_id, r as doc from {MART_SCHEMA}.{mart} as r {where})")
+        for mart, key in ((CHURN_MART, "churn"), (VALUE_MART, "lifetime_value"))
+        if mart in marts
+    ]
+    if len(sides) == 2:
+        (k1, q1), (k2, q2) = sides
+        source = f"{q1} as a full join {q2} as b using (user_id)"
+        docs = f"'{k1}': a.doc, '{k2}': b.doc"
+    else:
+        (key, query), other = sides[0], "lifetime_value" if sides[0][0] == "churn" else "churn"
+        source, docs = f"{query} as a", f"'{key}': a.doc, '{other}': null"
+    rows = con.execute(
+        f"select cast(user_id as varchar), to_json({{'user_id': user_id, {docs}}}) from {source}"
+    ).fetchall()
+    return dict(rows)
 
 
 def serving_parts(con) -> dict[str, str | dict[str, str]]:
@@ -274,20 +241,18 @@ def serving_part(con, part: str, field: str = "") -> str | None:
         return _hot(con, field).get(field)
     if part == "hot_index":
         return _hot_index(con)
-    if part in PAIR_KINDS or part == "products":
-        try:
-            pid = int(field)
-        except ValueError:
-            return None
-        found = _products(con, pid) if part == "products" else _related(con, part, pid)
-        return found.get(field)
     if part == "kpis":
         return _kpis(con)
+    try:
+        key = int(field)
+    except ValueError:
+        return None
+    if part == "products":
+        return _products(con, key).get(field)
+    if part in PAIR_KINDS:
+        return _related(con, part, key).get(field)
     if part == "customers":
-        try:
-            return _customers(con, marts, int(field)).get(field)
-        except ValueError:
-            return None
+        return _customers(con, marts, key).get(field)
     raise ValueError(f"unknown serving part {part!r}")
 
 
