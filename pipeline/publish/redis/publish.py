@@ -95,8 +95,6 @@ def connect(settings: Settings):
 
 def publish_redis(settings: Settings, client=None) -> RedisPublishResult:
     """Load the published DuckDB file's lists into Redis as a new version and switch readers to it."""
-    import json
-
     if not settings.publish_db.exists():
         raise PublishRefused(
             f"no published marts yet at {settings.publish_db} (run `ecom run`, or `ecom build` and `ecom publish`)"
@@ -104,8 +102,29 @@ def publish_redis(settings: Settings, client=None) -> RedisPublishResult:
     started = time.perf_counter()
     with published_duckdb(settings) as con:
         meta = serving_meta(con)
-        parts = {name: value for name, value in serving_parts(con).items() if value}
-    client = client or connect(settings)
+        parts = serving_parts(con)
+    result = load_version(client or connect(settings), meta, parts, describe_target(settings), started)
+    write_json_atomic(
+        settings.warehouse_dir / REDIS_PUBLISH_STATE,
+        {
+            "build_id": result.build_id,
+            "version": result.version,
+            "target": result.target,
+            "documents": result.documents,
+            "seconds": round(result.seconds, 2),
+        },
+    )
+    return result
+
+
+def load_version(
+    client, meta: dict, parts: dict, target: str, started: float | None = None
+) -> RedisPublishResult:
+    """Write `parts` (`pipeline.read.serving_parts`) as a new version, switch to it, remove the older ones."""
+    import json
+
+    started = time.perf_counter() if started is None else started
+    parts = {name: value for name, value in parts.items() if value}
     version = int(client.incr(SEQUENCE_KEY))
     client.sadd(VERSIONS_KEY, version)  # registered before any data: a killed publish is found and removed
     prefix = f"{REDIS_PREFIX}v:{version}:"
@@ -139,29 +158,16 @@ def publish_redis(settings: Settings, client=None) -> RedisPublishResult:
         _remove(client, [version])
         removed = []
     else:
-        older = sorted(int(v) for v in client.smembers(VERSIONS_KEY) if int(v) < version)
-        _remove(client, older)
-        removed = older
-    result = RedisPublishResult(
+        removed = sorted(int(v) for v in client.smembers(VERSIONS_KEY) if int(v) < version)
+        _remove(client, removed)
+    return RedisPublishResult(
         meta["build_id"],
         version,
-        describe_target(settings),
+        target,
         {name: len(v) if isinstance(v, dict) else 1 for name, v in parts.items()},
         removed,
         time.perf_counter() - started,
     )
-    write_json_atomic(
-        settings.warehouse_dir / REDIS_PUBLISH_STATE,
-        {
-            "build_id": result.build_id,
-            "version": version,
-            "target": result.target,
-            "documents": result.documents,
-            "published_at": meta["redis_published_at"],
-            "seconds": round(result.seconds, 2),
-        },
-    )
-    return result
 
 
 def _remove(client, versions: list[int]) -> None:
