@@ -18,8 +18,9 @@ generation DAG (or you) asks.
 4. **mark_passed** lets the build through only when build.json records it `passed` (every node passed);
    otherwise **mark_failed** runs and fails (red): the run reads as failed at a glance, nothing is published.
 5. **publish** swaps the marts into `ecommerce.duckdb` atomically (refused unless the build passed);
-   **publish_bi** refreshes the PostgreSQL BI endpoint when one is configured; **smoke_check** reads the
-   published marts back, read-only, as an analyst would.
+   **publish_bi** refreshes the PostgreSQL BI endpoint when one is configured, **publish_redis** the API's Redis
+   (a new version, switched atomically) when it runs; **smoke_check** reads the published marts back, read-only,
+   as an analyst would.
 
 When a dbt test fails nothing is published and the previous marts stay in place. Clearing a model task does not
 re-run dbt: trigger the DAG again (after fixing the day, e.g. re-running its generation).
@@ -125,6 +126,12 @@ def ecommerce_marts_refresh():
 
         return publish_to_postgres()
 
+    @task(execution_timeout=pendulum.duration(minutes=15))
+    def publish_redis() -> dict:
+        from pipeline.orchestration.tasks import publish_redis as publish_to_redis
+
+        return publish_to_redis()
+
     @task(execution_timeout=pendulum.duration(minutes=5))
     def smoke_check() -> dict:
         from pipeline.orchestration.tasks import smoke_check as check
@@ -150,7 +157,7 @@ def ecommerce_marts_refresh():
     passed = mark_passed(build, result)
     result >> nodes >> passed
     [result, *nodes] >> mark_failed(build)
-    passed >> publish() >> publish_bi() >> smoke_check()
+    passed >> publish() >> publish_bi() >> publish_redis() >> smoke_check()
 
 
 ecommerce_marts_refresh()

@@ -131,6 +131,27 @@ def publish_bi() -> dict:
     }
 
 
+def publish_redis() -> dict:
+    """Load the published marts into Redis as a new version when Redis serves (ECOM_REDIS_URL, or a running
+    `ecom redis` server); otherwise say so and carry on, so the refresh DAG can always call it: the API then
+    serves from the published DuckDB file."""
+    from pipeline.publish.redis.publish import publish_if_serving
+
+    result = publish_if_serving(Settings.load())
+    if isinstance(result, str):
+        print(result, flush=True)
+        return {"published": False, "reason": result}
+    return {
+        "published": True,
+        "build_id": result.build_id,
+        "version": result.version,
+        "target": result.target,
+        "documents": result.documents,
+        "removed_versions": result.removed,
+        "seconds": round(result.seconds, 2),
+    }
+
+
 # --- The refresh DAG's build: the one build path (pipeline/build/run.py), reported per model ---------------
 
 

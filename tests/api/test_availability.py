@@ -57,3 +57,28 @@ def test_nothing_published_is_a_503_and_an_empty_redis_falls_back_to_duckdb(redi
         assert response.status_code == 200
         assert response.headers["x-served-from"] == "duckdb"
         assert response.json()["orders"] == 7
+
+
+def test_the_refresh_dags_redis_step_publishes_when_redis_serves_and_says_why_not_otherwise(
+    redis_server, tmp_path, monkeypatch
+):
+    from pipeline.orchestration.tasks import publish_redis
+
+    write_serving_build(Settings.load(data_dir=tmp_path), 8)
+    ecom("publish", data_dir=tmp_path)
+    monkeypatch.setenv("ECOM_DATA_DIR", str(tmp_path))
+    skipped = publish_redis()
+    assert skipped["published"] is False and "Redis: not running" in skipped["reason"]
+    url = redis_server.new_url()
+    monkeypatch.setenv("ECOM_REDIS_URL", url)
+    done = publish_redis()
+    assert (
+        done["published"] is True
+        and done["build_id"] == build_id_of(8)
+        and done["documents"]["customers"] == 500
+    )
+    with running_api(tmp_path, {"ECOM_REDIS_URL": url}) as api, api.client() as client:
+        response = client.get("/v1/customers/3")
+        assert (
+            response.headers["x-served-from"] == "redis" and response.json()["churn"]["model_version"] == "v8"
+        )

@@ -37,7 +37,9 @@ def test_local_redis_lifecycle_publish_and_fallback(redis_bin, tmp_path):
         assert server.config_get("save")["save"] == ""
         assert server.config_get("appendonly")["appendonly"] == "no"
         assert server.config_get("bind")["bind"] == "127.0.0.1"
-        assert password not in " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in _redis_pids(tmp_path))
+        assert password not in " ".join(
+            Path(f"/proc/{pid}/cmdline").read_text() for pid in _redis_pids(tmp_path)
+        )
 
         again = ecom("redis", data_dir=tmp_path, env=env)
         assert "reusing the local Redis server" in again.stderr
