@@ -99,6 +99,16 @@ bi: install ## serve the published marts over PostgreSQL for BI tools; prints th
 bi-stop: install ## stop the local PostgreSQL server `make bi` started
 	$(BIN)/ecom serve --stop
 
+.PHONY: redis redis-stop api
+redis: install ## start the local Redis server for the API (ECOM_REDIS_PORT) and load the published marts into it
+	$(BIN)/ecom redis
+
+redis-stop: install ## stop the local Redis server `make redis` started
+	$(BIN)/ecom redis --stop
+
+api: install ## the HTTP API on http://127.0.0.1:8000 (ECOM_API_PORT), docs at /docs
+	$(BIN)/ecom api
+
 dashboard: install ## the dashboard over the published marts on http://127.0.0.1:8501 (ECOM_DASHBOARD_PORT)
 	$(BIN)/streamlit run dashboard/app.py --server.port $${ECOM_DASHBOARD_PORT:-8501} \
 		--server.address $(DASHBOARD_ADDRESS) --server.headless true --browser.gatherUsageStats false
