@@ -16,8 +16,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import api_token
 from api.source import Served, Source
-from pipeline.errors import PublishRefused
-from pipeline.read import PART_MARTS, hot_field, part_available
+from pipeline.read import (
+    PART_MARTS,
+    PublishRefused,
+    hot_field,
+    part_available,
+)  # PublishRefused: nothing published
 from pipeline.settings import Settings
 
 SegmentType = Literal["all", "gender", "age_band", "region", "rfm_segment"]

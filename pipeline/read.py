@@ -232,9 +232,10 @@ def serving_parts(con) -> dict[str, str | dict[str, str]]:
     return parts
 
 
-def serving_part(con, part: str, field: str = "") -> str | None:
-    """One document of one part, straight from the published file (the API's fallback); None when absent."""
-    marts = published_marts(con)
+def serving_part(con, part: str, field: str = "", marts=None) -> str | None:
+    """One document of one part, straight from the published file (the API's fallback); None when absent.
+    `marts`: the file's marts when the caller knows them (its `serving_meta`)."""
+    marts = published_marts(con) if marts is None else set(marts)
     if not part_available(part, marts):
         return None
     if part == "hot":

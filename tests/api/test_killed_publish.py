@@ -22,8 +22,8 @@ from tests.support.serving import version_of_build, versions_in, write_serving_b
 
 pytestmark = pytest.mark.integration
 
-CUSTOMERS = 150_000  # documents enough that loading them lasts long enough to be killed in the middle
-DELAYS = (0.0, 0.05, 0.2, 0.5)  # after the publish took its version number, i.e. started writing
+CUSTOMERS = 100_000  # documents enough that loading them lasts long enough to be killed in the middle
+DELAYS = (0.0, 0.1, 0.4)  # after the publish took its version number, i.e. started writing
 
 
 def test_killed_redis_publish_leaves_the_previous_version_served(redis_server, tmp_path):

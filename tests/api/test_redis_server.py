@@ -69,7 +69,8 @@ def test_local_redis_lifecycle_publish_and_fallback(redis_bin, tmp_path):
             quiet.stderr.count("Redis") == 1 and "Redis: not running (`ecom redis` starts it)" in quiet.stderr
         )
     finally:
-        ecom("redis", "--stop", data_dir=tmp_path, env=env, check=False)
+        if _redis_pids(tmp_path):
+            ecom("redis", "--stop", data_dir=tmp_path, env=env, check=False)
 
 
 def _redis_pids(data_dir) -> list[int]:
