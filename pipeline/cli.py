@@ -337,7 +337,7 @@ def cmd_serve(settings: Settings, stop: bool) -> int:
 
 
 def cmd_redis(settings: Settings, stop: bool) -> int:
-    from pipeline.publish.redis.publish import publish_redis
+    from pipeline.publish.redis.publish import connect, publish_redis
     from pipeline.publish.redis.server import LocalRedis, RedisError, redis_password
 
     local = LocalRedis.for_settings(settings)
@@ -349,7 +349,9 @@ def cmd_redis(settings: Settings, stop: bool) -> int:
         stopped = local.stop(redis_password(settings))
         echo("stopped the local Redis server" if stopped else "the local Redis server is not running")
         return 0
-    if not settings.redis_url:
+    if settings.redis_url:
+        connect(settings)  # reachable, or one line saying why not
+    else:
         started = local.ensure_running(redis_password(settings))
         echo(
             ("started" if started else "reusing")

@@ -105,7 +105,7 @@ def test_publish_refuses_without_a_passing_build(tmp_path):
 
 
 def test_every_command_has_help_with_a_description(tmp_path):
-    for command in ("generate", "build", "publish", "run", "status", "summary", "serve"):
+    for command in ("generate", "build", "publish", "run", "status", "summary", "serve", "redis", "api"):
         proc = ecom(command, "--help", data_dir=tmp_path)
         assert "usage: ecom " + command in proc.stdout
         # argparse prints the description between the usage block and the options
