@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     source = Source(settings)
     bearer = HTTPBearer(auto_error=False, description="ECOM_API_TOKEN, else $ECOM_DATA_DIR/secrets/api.token")
 
-    def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+    async def authorized(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
         if credentials is None or not secrets.compare_digest(
             credentials.credentials.encode(), token.encode()
         ):
