@@ -286,8 +286,17 @@ def redis_client(settings: Settings):
     """A client of the Redis server the API reads: ECOM_REDIS_URL, else the local one (`ecom redis`) once its
     password exists; None when neither is configured."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    options = {"socket_connect_timeout": 0.5, "socket_timeout": 2, "decode_responses": True}
+    # No retries: a server that does not answer at once is "not running", and the DuckDB file answers instead
+    # (redis-py's default retries with backoff would add seconds to every request of an outage).
+    options = {
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 2,
+        "decode_responses": True,
+        "retry": Retry(NoBackoff(), 0),
+    }
     if settings.redis_url:
         return redis.Redis.from_url(settings.redis_url, **options)
     try:

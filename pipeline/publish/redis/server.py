@@ -169,10 +169,14 @@ class LocalRedis:
         if pid is None:
             return False
         port = self.running_port() or self.port
-        with contextlib.suppress(redis.RedisError):
-            redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=5).shutdown(
-                nosave=True
-            )
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis(
+            host="127.0.0.1", port=port, password=password, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+        )
+        with contextlib.suppress(redis.RedisError):  # the server closes the connection as it goes: no retry
+            client.shutdown(nosave=True)
         deadline = time.monotonic() + timeout
         while self.pid() is not None and time.monotonic() < deadline:
             time.sleep(0.05)
