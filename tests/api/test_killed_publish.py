@@ -22,7 +22,7 @@ from tests.support.serving import version_of_build, versions_in, write_serving_b
 
 pytestmark = pytest.mark.integration
 
-CUSTOMERS = 100_000  # documents enough that loading them lasts long enough to be killed in the middle
+CUSTOMERS = 60_000  # documents enough that loading them lasts long enough to be killed in the middle
 DELAYS = (0.0, 0.1, 0.4)  # after the publish took its version number, i.e. started writing
 
 
