@@ -146,11 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise ApiError(
                     404, f"unknown product {product_id}: dm_product_affinity does not know it", served
                 )
-            doc = {
-                **known,
-                "kind": kind,
-                "related": [],
-            }  # a known product with no pair above the minimum support
+            # a known product with no pair above the minimum support: an empty list, not a 404
+            doc = {**known, "kind": kind, "related": []}
         return respond(served, {**doc, "related": doc["related"][:limit]})
 
     @v1.get("/products/{product_id}/bought-together", tags=["products"], summary="Products bought with it")
