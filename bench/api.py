@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.publish.warehouse import publish
     from pipeline.settings import Settings
-    from tests.support.api import TOKEN, local_redis, running_api
+    from tests.support.api import TEST_TOKEN, local_redis, running_api
     from tests.support.serving import write_serving_build
 
     data_dir = Path(tempfile.mkdtemp(prefix="ecom-bench-api-"))
@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         write_serving_build(settings, 1, customers=args.customers)
         publish(settings)
         script = data_dir / "routes.lua"
-        script.write_text(WRK_SCRIPT % {"paths": ", ".join(json.dumps(p) for p in PATHS), "token": TOKEN})
+        script.write_text(
+            WRK_SCRIPT % {"paths": ", ".join(json.dumps(p) for p in PATHS), "token": TEST_TOKEN}
+        )
         log("starting Redis (ecom redis) and the API servers")
         with local_redis(data_dir) as redis_server:
             closed = {"ECOM_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}

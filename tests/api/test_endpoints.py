@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.support.api import TOKEN, running_api
+from tests.support.api import TEST_TOKEN, running_api
 from tests.support.ecom import ecom, free_port
 from tests.support.serving import LONELY, build_id_of, versions_in, write_serving_build
 
@@ -162,7 +162,7 @@ def test_requests_without_the_token_are_refused(published, api):
                 assert response.status_code == 401
                 assert "bearer token" in response.json()["detail"]
                 assert response.headers["www-authenticate"] == "Bearer"
-        with server.client(token=TOKEN) as client:
+        with server.client(token=TEST_TOKEN) as client:
             assert client.get("/v1/kpis/latest").status_code == 200
             docs = client.get("/docs")
             assert docs.status_code == 200 and "swagger" in docs.text.lower()

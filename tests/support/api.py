@@ -17,7 +17,7 @@ import httpx
 
 from tests.support.ecom import BIN, ecom, free_port
 
-TOKEN = "test-token-0123456789"
+TEST_TOKEN = "test-token-0123456789"
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,13 @@ class Api:
 
 @contextlib.contextmanager
 def running_api(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[Api]:
-    """`ecom api` for `data_dir` on a free port, with the token TOKEN unless `env` sets one; stopped on exit."""
+    """`ecom api` for `data_dir` on a free port, with the token TEST_TOKEN unless `env` sets one; stopped on exit."""
     port = free_port()
     full_env = {
         **os.environ,
         "ECOM_DATA_DIR": str(data_dir),
         "ECOM_API_PORT": str(port),
-        "ECOM_API_TOKEN": TOKEN,
+        "ECOM_API_TOKEN": TEST_TOKEN,
         **(env or {}),
     }
     with tempfile.TemporaryFile() as log:
