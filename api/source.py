@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass
 
-from pipeline.read import (
-    REDIS_READ_SCRIPT,
-    published_duckdb,
-    read_redis,
-    redis_client,
-    serving_meta,
-    serving_part,
-)
+from pipeline.read import REDIS_READ_SCRIPT, PublishedFile, read_redis, redis_client, serving_part
 from pipeline.settings import Settings
 
 
@@ -37,7 +29,7 @@ class Source:
         self._lock = threading.Lock()
         self._client = None
         self._script = None
-        self._meta_cache: tuple[tuple[int, int], dict] | None = None
+        self._file = PublishedFile(settings)
 
     def _redis(self):
         with self._lock:
@@ -63,24 +55,6 @@ class Source:
             if found is not None:
                 meta, value = found
                 return Served("redis", meta, json.loads(value) if value else None)
-        before = self._identity()
-        with published_duckdb(self.settings) as con:
-            # A publish replaces the file (a new inode): when the path names the same file before and after the
-            # attach, the attached file is that one, and its meta (read once per file) is the cached one.
-            same = before is not None and self._identity() == before
-            cached = self._meta_cache
-            if same and cached is not None and cached[0] == before:
-                meta = cached[1]
-            else:
-                meta = serving_meta(con)
-                if same:
-                    self._meta_cache = (before, meta)
+        with self._file.cursor() as (con, meta):
             value = serving_part(con, part, field, meta["marts"])
         return Served("duckdb", meta, json.loads(value) if value else None)
-
-    def _identity(self) -> tuple[int, int] | None:
-        try:
-            info = os.stat(self.settings.publish_db)
-        except FileNotFoundError:
-            return None
-        return (info.st_ino, info.st_mtime_ns)

@@ -317,3 +317,50 @@ def read_redis(client, script, part: str, field: str = "") -> tuple[dict, str | 
         return None
     meta, value = [*found, None][:2]
     return json.loads(meta), value
+
+
+class PublishedFile:
+    """The published DuckDB file kept attached between requests (the API's fallback), and attached anew as soon
+    as a publish has replaced it: every request stats the path, so it never reads a replaced file for longer
+    than the requests already under way. Each request gets a cursor of its own (DuckDB is thread-safe per
+    cursor), with the file's serving meta read once per file. A reader of a replaced file holds nothing a
+    publish waits for: the publish renames a new file over the path."""
+
+    def __init__(self, settings: Settings):
+        import threading
+
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._opened: tuple | None = None  # (identity, connection, meta)
+
+    def _identity(self) -> tuple[int, int]:
+        import os
+
+        try:
+            info = os.stat(self.settings.publish_db)
+        except FileNotFoundError:
+            raise PublishRefused(
+                f"no published marts yet at {self.settings.publish_db} (run `ecom run`)"
+            ) from None
+        return (info.st_ino, info.st_mtime_ns)
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[tuple]:
+        """(cursor, serving meta) of the file published now; the cursor is closed on exit."""
+        import duckdb
+
+        identity = self._identity()
+        with self._lock:
+            if self._opened is None or self._opened[0] != identity:
+                con = duckdb.connect(config={"threads": 1})
+                con.execute(f"attach '{self.settings.publish_db}' as ecommerce (read_only)")
+                con.execute("use ecommerce")
+                # the previous connection closes once its last cursor is done (reference counting)
+                self._opened = (identity, con, serving_meta(con))
+            _, con, meta = self._opened
+        cur = con.cursor()
+        try:
+            cur.execute("use ecommerce")
+            yield cur, meta
+        finally:
+            cur.close()

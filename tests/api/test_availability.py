@@ -57,6 +57,12 @@ def test_nothing_published_is_a_503_and_an_empty_redis_falls_back_to_duckdb(redi
         assert response.status_code == 200
         assert response.headers["x-served-from"] == "duckdb"
         assert response.json()["orders"] == 7
+        write_serving_build(Settings.load(data_dir=tmp_path), 8)
+        ecom(
+            "publish", data_dir=tmp_path
+        )  # replaces the file the fallback holds open: the next request sees it
+        response = client.get("/v1/kpis/latest")
+        assert response.json()["orders"] == 8 and response.headers["x-build-id"] == build_id_of(8)
 
 
 def test_the_refresh_dags_redis_step_publishes_when_redis_serves_and_says_why_not_otherwise(
