@@ -32,7 +32,14 @@ SEQUENCE_KEY = REDIS_PREFIX + "version_seq"
 VERSIONS_KEY = REDIS_PREFIX + "versions"  # every version written and not yet removed, also unfinished ones
 PENDING_TTL = 3600  # seconds an unfinished version's keys live if no later publish removes them
 CHUNK = 1000  # hash fields per HSET
+BATCH = 10  # HSETs per MULTI/EXEC: each batch holds readers up for a few milliseconds at most
 REDIS_PUBLISH_STATE = "redis_published.json"
+
+NEW_VERSION_SCRIPT = """
+local version = redis.call('INCR', KEYS[1])
+redis.call('SADD', KEYS[2], version)
+return version
+"""
 
 SWITCH_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
@@ -125,10 +132,11 @@ def load_version(
 
     started = time.perf_counter() if started is None else started
     parts = {name: value for name, value in parts.items() if value}
-    version = int(client.incr(SEQUENCE_KEY))
-    client.sadd(VERSIONS_KEY, version)  # registered before any data: a killed publish is found and removed
+    # numbered and registered in one step, before any data: a killed publish is found and removed
+    version = int(client.register_script(NEW_VERSION_SCRIPT)(keys=[SEQUENCE_KEY, VERSIONS_KEY]))
     prefix = f"{REDIS_PREFIX}v:{version}:"
-    pipe = client.pipeline(transaction=False)
+    # MULTI/EXEC batches: a key and its time to live arrive together, whatever point a kill lands at
+    pipe = client.pipeline(transaction=True)
     queued = 0
     for name, value in parts.items():
         key = prefix + name
@@ -139,7 +147,7 @@ def load_version(
                 if i == 0:
                     pipe.expire(key, PENDING_TTL)
                 queued += 1
-                if queued >= 50:
+                if queued >= BATCH:
                     pipe.execute()
                     queued = 0
         else:
