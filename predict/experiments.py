@@ -142,8 +142,15 @@ def readout(units: pd.DataFrame, experiments: pd.DataFrame, orders: pd.DataFrame
     `order_value` (sums over the unit's exposed sessions). `experiments`: `experiment_id`, `unit` (`user` or
     `session`), `allocation` (planned share in treatment), `target_metric`. `orders` (optional): one row per
     order of an exposed unit (`experiment_id`, `variant`, `order_value`) for the Welch and Mann-Whitney tests
-    of order value.
+    of order value. BLAS runs on one thread (small matrices; spinning BLAS threads beside DuckDB's are slow).
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _readout(units, experiments, orders)
+
+
+def _readout(units: pd.DataFrame, experiments: pd.DataFrame, orders: pd.DataFrame | None) -> pd.DataFrame:
     rows = []
     for e in experiments.sort_values("experiment_id").itertuples(index=False):
         arms = units[units["experiment_id"] == e.experiment_id]

@@ -32,10 +32,17 @@ def _regressors(periods: pd.Series, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({p: (periods == p).astype(float).to_numpy() for p in columns}, index=periods.index)
 
 
-def fit_model(history: pd.Series, periods: pd.Series, future_periods: pd.Series) -> pd.DataFrame:
+def fit_model(
+    history: pd.Series, periods: pd.Series, future_periods: pd.Series, start: dict | None = None
+) -> tuple[pd.DataFrame, dict]:
     """SARIMAX forecast of the days of `future_periods` after `history` (both indexed by consecutive days;
-    `periods`: the promo period of each history day). Returns the forecast frame (see `_frame`)."""
+    `periods`: the promo period of each history day): (the forecast frame, see `_frame`; the fitted
+    parameters by name, which the next origin of a backtest starts its search from).
+
+    BLAS runs on one thread: the Kalman filter's matrices are tiny, and BLAS threads that spin beside DuckDB's
+    (in dbt's process) or other jobs on a busy machine made each fit ten times slower."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
+    from threadpoolctl import threadpool_limits
 
     seen = [p for p in PERIODS if (periods == p).any()]
     exog = _regressors(periods, seen) if seen else None
@@ -44,14 +51,23 @@ def fit_model(history: pd.Series, periods: pd.Series, future_periods: pd.Series)
     if exog is not None:
         exog.index = y.index
         future.index = pd.RangeIndex(len(y), len(y) + len(future))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")  # convergence chatter of the optimiser on short series
         model = SARIMAX(y, exog=exog, order=(1, 1, 1), seasonal_order=(0, 1, 1, SEASON))
-        fitted = model.fit(disp=False)
+        start_params = None
+        if start and set(start) == set(model.param_names):
+            start_params = np.array([start[name] for name in model.param_names])
+        fitted = model.fit(start_params=start_params, disp=False)
         prediction = fitted.get_forecast(len(future_periods), exog=future)
+        params = dict(zip(model.param_names, np.asarray(fitted.params, float), strict=True))
     mean = np.asarray(prediction.predicted_mean, float)
     se = np.sqrt(np.asarray(prediction.var_pred_mean, float))
-    return _frame(future_periods.index, mean, se, MODEL)
+    # one-step errors after the differencing's first weeks, in units of their own spread: their quantiles
+    # shape the intervals, so a heavy-tailed series (daily revenue: a few very large orders) gets a narrower
+    # middle and longer tails than the normal's
+    errors = np.asarray(fitted.resid, float)[SEASON + 1 :]
+    errors = errors / errors.std() if len(errors) > 1 and errors.std() > 0 else None
+    return _frame(future_periods.index, mean, se, MODEL, errors), params
 
 
 def seasonal_naive(history: pd.Series, future_days: pd.Index) -> pd.DataFrame:
@@ -66,20 +82,31 @@ def seasonal_naive(history: pd.Series, future_days: pd.Index) -> pd.DataFrame:
     return _frame(future_days, mean, se, BASELINE)
 
 
-def _frame(days: pd.Index, log_mean: np.ndarray, log_se: np.ndarray, model: str) -> pd.DataFrame:
+def _frame(
+    days: pd.Index, log_mean: np.ndarray, log_se: np.ndarray, model: str, errors: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Forecast rows; the intervals are log_mean + q x log_se, q the normal's quantiles or those of `errors`
+    (standardised one-step errors of the fit)."""
     out = pd.DataFrame({"forecast_date": days, "model": model, "forecast": np.expm1(log_mean).clip(min=0)})
     for level in LEVELS:
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        tail = (1 - level) / 2
+        if errors is None:
+            low, high = stats.norm.ppf(tail), stats.norm.ppf(1 - tail)
+        else:
+            low, high = np.quantile(errors, tail), np.quantile(errors, 1 - tail)
         name = int(round(level * 100))
-        out[f"lower_{name}"] = np.expm1(log_mean - z * log_se).clip(min=0)
-        out[f"upper_{name}"] = np.expm1(log_mean + z * log_se).clip(min=0)
+        out[f"lower_{name}"] = np.expm1(log_mean + min(low, 0.0) * log_se).clip(min=0)
+        out[f"upper_{name}"] = np.expm1(log_mean + max(high, 0.0) * log_se).clip(min=0)
     return out
 
 
-def forecast(history: pd.Series, periods: pd.Series, future_periods: pd.Series, model: str) -> pd.DataFrame:
-    """Forecast with `model` (`sarimax` or `seasonal_naive`); empty when the history is too short for it."""
+def forecast(
+    history: pd.Series, periods: pd.Series, future_periods: pd.Series, model: str, start: dict | None = None
+) -> pd.DataFrame:
+    """Forecast with `model` (`sarimax` or `seasonal_naive`); empty when the history is too short for it.
+    `start`: parameters to start the model's search from (they change the fit only within its tolerance)."""
     if model == MODEL and len(history) >= MIN_MODEL_DAYS:
-        return fit_model(history, periods, future_periods)
+        return fit_model(history, periods, future_periods, start)[0]
     if model == BASELINE and len(history) >= MIN_BASELINE_DAYS:
         return seasonal_naive(history, future_periods.index)
     return _frame(pd.Index([]), np.zeros(0), np.zeros(0), model)
@@ -97,12 +124,15 @@ def backtest(
 ) -> pd.DataFrame:
     """Rolling-origin backtest of both models: one row per (model, origin, target day) with the actual value,
     the forecast, its intervals, the absolute percentage error and whether each interval held the actual."""
-    frames = []
+    frames, start = [], None
     for o in origins(len(history), count, horizon, step):
         train, train_periods = history.iloc[: o + 1], periods.iloc[: o + 1]
         target = periods.iloc[o + 1 : o + 1 + horizon]
         for model in (MODEL, BASELINE):
-            f = forecast(train, train_periods, target, model)
+            if model == MODEL:
+                f, start = fit_model(train, train_periods, target, start)
+            else:
+                f = forecast(train, train_periods, target, model)
             f.insert(0, "origin_date", history.index[o])
             f["horizon_days"] = np.arange(1, len(f) + 1)
             f["promo_period"] = target.to_numpy()
