@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SHARE = 0.05  # share of rows a fault touches (at least one row)
-SRM_SHARE = 0.8  # share of the treatment arm's exposures the `srm` fault loses (a redirect that drops visitors)
+SRM_SHARE = (
+    0.8  # share of the treatment arm's exposures the `srm` fault loses (a redirect that drops visitors)
+)
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def _lose_treatment_exposures(tables: dict[str, pa.Table], rng: np.random.Genera
     exposures = tables["experiment_exposures"]
     variant = pc.cast(exposures["variant"], pa.string()).to_numpy(zero_copy_only=False)
     treated = np.flatnonzero(variant == "treatment")
-    lost = rng.choice(treated, size=int(round(len(treated) * SRM_SHARE)), replace=False)
+    lost = rng.choice(treated, size=round(len(treated) * SRM_SHARE), replace=False)
     keep = np.ones(exposures.num_rows, dtype=bool)
     keep[lost] = False
     tables["experiment_exposures"] = exposures.filter(pa.array(keep))

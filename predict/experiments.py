@@ -109,8 +109,16 @@ def compare_arms(
         method = "delta method over units"
     else:
         per_c, per_t = cx / cy, tx / ty
-        rc = (float(per_c.mean()), float(per_c.var(ddof=1) / len(per_c))) if len(per_c) > 1 else (np.nan, np.nan)
-        rt = (float(per_t.mean()), float(per_t.var(ddof=1) / len(per_t))) if len(per_t) > 1 else (np.nan, np.nan)
+        rc = (
+            (float(per_c.mean()), float(per_c.var(ddof=1) / len(per_c)))
+            if len(per_c) > 1
+            else (np.nan, np.nan)
+        )
+        rt = (
+            (float(per_t.mean()), float(per_t.var(ddof=1) / len(per_t)))
+            if len(per_t) > 1
+            else (np.nan, np.nan)
+        )
         method = "normal on the means"
     out["control_value"], out["treatment_value"] = rc[0], rt[0]
     out.update(_lift(rc, rt))
@@ -120,7 +128,9 @@ def compare_arms(
         # two-proportion z-test with the pooled rate under the null (the interval above stays unpooled)
         pooled = (cx.sum() + tx.sum()) / (len(cx) + len(tx))
         se0 = np.sqrt(pooled * (1 - pooled) * (1 / len(cx) + 1 / len(tx)))
-        out["p_value"] = float(2 * stats.norm.sf(abs(out["absolute_lift"]) / se0)) if se0 > 0 else float("nan")
+        out["p_value"] = (
+            float(2 * stats.norm.sf(abs(out["absolute_lift"]) / se0)) if se0 > 0 else float("nan")
+        )
         out["test_name"] = "two-proportion z"  # type: ignore[assignment]
     return out
 
@@ -135,7 +145,9 @@ def value_tests(control: np.ndarray, treatment: np.ndarray) -> dict[str, float]:
     return {"welch_p_value": float(welch.pvalue), "mann_whitney_p_value": float(mann_whitney.pvalue)}
 
 
-def readout(units: pd.DataFrame, experiments: pd.DataFrame, orders: pd.DataFrame | None = None) -> pd.DataFrame:
+def readout(
+    units: pd.DataFrame, experiments: pd.DataFrame, orders: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per experiment and metric.
 
     `units`: one row per (experiment_id, variant, unit_id) with `sessions`, `converted_sessions`, `orders`,
@@ -157,7 +169,9 @@ def _readout(units: pd.DataFrame, experiments: pd.DataFrame, orders: pd.DataFram
         control, treatment = arms[arms["variant"] == "control"], arms[arms["variant"] == "treatment"]
         chi2, p_srm = sample_ratio(len(control), len(treatment), float(e.allocation))
         for metric, (numerator, denominator) in METRICS.items():
-            clustered = e.unit == "user" or (control[denominator] > 1).any() or (treatment[denominator] > 1).any()
+            clustered = (
+                e.unit == "user" or (control[denominator] > 1).any() or (treatment[denominator] > 1).any()
+            )
             row = {
                 "experiment_id": e.experiment_id,
                 "metric": metric,
@@ -210,7 +224,10 @@ def segment_comparisons(orders: pd.DataFrame, dimension: str, baseline: str | No
             continue
         values = groups[segment]
         mean_b = (float(base.mean()), float(base.var(ddof=1) / len(base)) if len(base) > 1 else np.nan)
-        mean_s = (float(values.mean()), float(values.var(ddof=1) / len(values)) if len(values) > 1 else np.nan)
+        mean_s = (
+            float(values.mean()),
+            float(values.var(ddof=1) / len(values)) if len(values) > 1 else np.nan,
+        )
         lift = _lift(mean_b, mean_s)
         tests = value_tests(base, values)
         row = {

@@ -94,7 +94,7 @@ def _frame(
             low, high = stats.norm.ppf(tail), stats.norm.ppf(1 - tail)
         else:
             low, high = np.quantile(errors, tail), np.quantile(errors, 1 - tail)
-        name = int(round(level * 100))
+        name = round(level * 100)
         out[f"lower_{name}"] = np.expm1(log_mean + min(low, 0.0) * log_se).clip(min=0)
         out[f"upper_{name}"] = np.expm1(log_mean + max(high, 0.0) * log_se).clip(min=0)
     return out
@@ -142,7 +142,9 @@ def backtest(
         return pd.DataFrame(columns=BACKTEST_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
     out["absolute_percentage_error"] = np.where(
-        out["actual"] > 0, (out["forecast"] - out["actual"]).abs() / out["actual"].where(out["actual"] > 0), np.nan
+        out["actual"] > 0,
+        (out["forecast"] - out["actual"]).abs() / out["actual"].where(out["actual"] > 0),
+        np.nan,
     )
     for level in (80, 95):
         out[f"is_within_{level}"] = (out["actual"] >= out[f"lower_{level}"]) & (
@@ -168,7 +170,9 @@ def summarise(backtest_rows: pd.DataFrame) -> pd.DataFrame:
                 "origins": g["origin_date"].nunique(),
                 "origin_days": len(g),
                 "mape_regular_days": float(g.loc[~sale, "absolute_percentage_error"].mean()),
-                "mape_sale_days": float(g.loc[sale, "absolute_percentage_error"].mean()) if sale.any() else np.nan,
+                "mape_sale_days": float(g.loc[sale, "absolute_percentage_error"].mean())
+                if sale.any()
+                else np.nan,
                 "coverage_80": float(g["is_within_80"].mean()),
                 "coverage_95": float(g["is_within_95"].mean()),
             }

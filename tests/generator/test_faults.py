@@ -51,7 +51,7 @@ def corruption(lake, kind: str) -> int:
             select count(*) from (
                 select count(*) filter (where variant = 'control') as c,
                     count(*) filter (where variant = 'treatment') as t
-                from {read(lake, 'experiment_exposures')} group by experiment_id)
+                from {read(lake, "experiment_exposures")} group by experiment_id)
             where (c - t) * (c - t) / (c + t) > 23.93""").fetchall()[0][0]
     if kind == "missing_partition":
         return int(not list((lake / "user_events" / f"dt={DAY}").glob("*.parquet")))

@@ -56,7 +56,11 @@ def test_seed_42_intervals_cover_the_truth_and_the_aa_shows_nothing(small_demo_l
     is what the issue asks (the 20-seed test below checks the rate)."""
     units, orders = experiment_frames(small_demo_lake)
     results = primary(readout(units, experiment_plan(), orders))
-    assert set(results["experiment_id"]) == {"exp_one_page_checkout", "exp_bundle_banner", "exp_aa_homepage_copy"}
+    assert set(results["experiment_id"]) == {
+        "exp_one_page_checkout",
+        "exp_bundle_banner",
+        "exp_aa_homepage_copy",
+    }
     assert covers(results).all(), results.to_dict("records")
     assert not results["is_srm_flagged"].any()
     aa = results.set_index("experiment_id").loc["exp_aa_homepage_copy"]
@@ -92,7 +96,9 @@ def test_over_20_seeds_intervals_cover_and_the_aa_is_rarely_flagged():
     assert flagged.sum() <= 2, aa[flagged]
     assert (aa["verdict"].str.startswith("no detectable difference") == ~flagged).all()
     assert not results["is_srm_flagged"].any() or results["is_srm_flagged"].sum() <= 1
-    print(f"\ncoverage of the 95% intervals over {len(results)}: {coverage:.1%}; A/A flagged {int(flagged.sum())}")
+    print(
+        f"\ncoverage of the 95% intervals over {len(results)}: {coverage:.1%}; A/A flagged {int(flagged.sum())}"
+    )
 
 
 @pytest.mark.slow

@@ -19,7 +19,9 @@ def model(dbt, session):
     periods = pd.Series(kpis["promo_period"].to_numpy(), index=days)
     frames = []
     if len(days):
-        known = dict(zip((pd.Timestamp(d).date() for d in promo["promo_date"]), promo["promo_period"], strict=True))
+        known = dict(
+            zip((pd.Timestamp(d).date() for d in promo["promo_date"]), promo["promo_period"], strict=True)
+        )
         future = pd.Index([days[-1] + dt.timedelta(days=k) for k in range(1, HORIZON_DAYS + 1)])
         future_periods = pd.Series([known.get(d, "regular") for d in future], index=future)
         for metric in ("revenue", "orders"):
@@ -36,7 +38,9 @@ def model(dbt, session):
             frames.append(pd.concat([ahead, backtest], ignore_index=True).assign(chosen_model=chosen))
     columns = ["row_kind", "metric", "chosen_model", *fc.BACKTEST_COLUMNS]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c in fc.BACKTEST_COLUMNS[5:12] else "object") for c in columns})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="float64" if c in fc.BACKTEST_COLUMNS[5:12] else "object") for c in columns}
+        )
     out = pd.concat(frames, ignore_index=True)
     for c in ("origin_date", "forecast_date"):
         out[c] = pd.to_datetime(out[c])

@@ -8,10 +8,10 @@ fitted as (
 final as (
     select
         cast(metric as varchar) as metric,
-        cast(model as varchar) as model,
+        cast(model as varchar) as model_name,
         cast(promo_period as varchar) as promo_period,
         cast(horizon_days as integer) as horizon_days,
-        cast(forecast as double) as forecast,
+        cast(forecast as double) as point_forecast,
         cast(lower_80 as double) as lower_80,
         cast(upper_80 as double) as upper_80,
         cast(lower_95 as double) as lower_95,
