@@ -24,7 +24,7 @@ import streamlit as st
 from dashboard.filters import Filters
 from dashboard.marts import date_bounds, load, publication, segments
 from dashboard.ui import humanize
-from dashboard.views import categories, cohorts, funnel, kpis, rfm, traffic
+from dashboard.views import categories, cohorts, experiments, forecast, funnel, kpis, rfm, traffic
 from generator.config import ConfigError
 from pipeline.read import PublishRefused
 from pipeline.settings import Settings
@@ -58,6 +58,18 @@ PAGES = {
         Scope(
             dates="RFM scores cover the whole history, as of the last order day.",
             segments="RFM segments are not split by channel or device in the marts.",
+        ),
+    ),
+    "forecast": (
+        forecast.page,
+        "Forecast",
+        Scope(dates="The forecast uses the whole history.", segments="The forecast is of the whole shop."),
+    ),
+    "experiments": (
+        experiments.page,
+        "Experiments",
+        Scope(
+            dates="Each readout covers its whole experiment.", segments="Readouts are of whole experiments."
         ),
     ),
 }

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SHARE = 0.05  # share of rows a fault touches (at least one row)
+SRM_SHARE = (
+    0.8  # share of the treatment arm's exposures the `srm` fault loses (a redirect that drops visitors)
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,22 @@ def _rename_order_total(tables: dict[str, pa.Table], rng: np.random.Generator) -
     tables["orders"] = orders.set_column(i, pa.field("total_amount", pa.string()), as_text)
 
 
+def _lose_treatment_exposures(tables: dict[str, pa.Table], rng: np.random.Generator) -> None:
+    """Drop `SRM_SHARE` of each experiment's treatment exposures, as a tracker that loses the visitors a
+    treatment redirects: the orders stay, the arms no longer hold the planned shares (a sample-ratio mismatch)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    exposures = tables["experiment_exposures"]
+    variant = pc.cast(exposures["variant"], pa.string()).to_numpy(zero_copy_only=False)
+    treated = np.flatnonzero(variant == "treatment")
+    lost = rng.choice(treated, size=round(len(treated) * SRM_SHARE), replace=False)
+    keep = np.ones(exposures.num_rows, dtype=bool)
+    keep[lost] = False
+    tables["experiment_exposures"] = exposures.filter(pa.array(keep))
+
+
 def _write_everything(tables: dict[str, pa.Table], rng: np.random.Generator) -> None:
     """The tables stay whole; the fault is which of them are not written (`Fault.unwritten`)."""
 
@@ -135,6 +154,10 @@ FAULTS: dict[str, Fault] = {
     ),
     "missing_partition": Fault(
         "the day's user_events partition is not written", _write_everything, unwritten=("user_events",)
+    ),
+    "srm": Fault(
+        "the treatment arm of every running experiment loses 80% of its exposures (a sample-ratio mismatch)",
+        _lose_treatment_exposures,
     ),
 }
 

@@ -46,6 +46,13 @@ def corruption(lake, kind: str) -> int:
             where column_name = 'total_amount' and column_type = 'VARCHAR'
                or column_name = 'order_total' and column_type not like 'DECIMAL%'""",
     }
+    if kind == "srm":  # experiments whose arms are far from the planned 50/50 (chi-square > 23.93, p < 1e-6)
+        return con.execute(f"""
+            select count(*) from (
+                select count(*) filter (where variant = 'control') as c,
+                    count(*) filter (where variant = 'treatment') as t
+                from {read(lake, "experiment_exposures")} group by experiment_id)
+            where (c - t) * (c - t) / (c + t) > 23.93""").fetchall()[0][0]
     if kind == "missing_partition":
         return int(not list((lake / "user_events" / f"dt={DAY}").glob("*.parquet")))
     return con.execute(queries[kind]).fetchall()[0][0]

@@ -27,6 +27,7 @@ EXPECTED_FAILURE = {
     "out_of_order_funnel": r"funnel_purchase_after_checkout",
     "schema_drift": r"not_null_\w*orders_order_total",
     "missing_partition": r"assert_no_missing_lake_partitions",
+    "srm": r"assert_experiment_exposures_match_their_allocation",
 }
 
 

@@ -714,3 +714,47 @@ def test_every_headline_from_postgres(marts_dir, browser, bi_server, settings):
             assert page.get_by_text("PostgreSQL").count() >= 1
         finally:
             page.close()
+
+
+def test_forecast_and_experiments_pages(dashboard, page, settings):
+    """The Forecast page draws the history and the published forecast with both intervals, and its headline
+    is the marts' 30-day sum; the Experiments page shows each readout's verdict and its SRM check as the mart
+    holds them, with the lift drawn against zero; both offer their numbers as CSV."""
+    with published_duckdb(settings) as con:
+        ahead = con.execute(
+            "select forecast_date, point_forecast, lower_95, upper_95 from marts.dm_revenue_forecast "
+            "where metric = 'revenue' order by forecast_date"
+        ).fetchall()
+        history_days = one(con, "select count(*) from marts.dm_kpi_daily")[0]
+        readouts = con.execute(
+            "select experiment_id, verdict, is_srm_flagged, relative_lift from marts.dm_experiment_results "
+            "where is_primary_metric order by experiment_id"
+        ).fetchall()
+    assert len(ahead) == 90  # 58 days of history: the baseline forecasts (no backtest before 65 days)
+    open_page(page, f"{dashboard}/forecast", "Forecast", 1)
+    shown = headlines(page)
+    assert_shows("forecast: next 30 days", shown["Next 30 days"][0], sum(r[1] for r in ahead[:30]))
+    assert shown["Model"][0] == "Same weekday last week (baseline)"
+    drawn = chart(page, "history and the next 90 days")
+    traces = {t["name"]: t for t in drawn["traces"]}
+    assert len(traces["History"]["x"]) == history_days
+    assert traces["Forecast"]["y"] == pytest.approx([r[1] for r in ahead], rel=1e-9)
+    assert traces["95% interval"]["y"] == pytest.approx([r[2] for r in ahead], rel=1e-9)
+    assert {"80% interval", "95% interval"} <= set(traces)
+    assert drawn["x_title"] == "Day" and drawn["y_title"] == "Revenue ($)"
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").first.click()
+    exported = pd.read_csv(download.value.path())
+    assert len(exported) == 90 and "Day" in exported.columns
+
+    running = [r for r in readouts if r[3] is not None]
+    open_page(page, f"{dashboard}/experiments", "Experiments", len(running))
+    shown = headlines(page)
+    assert shown["Experiments"][0] == str(len(readouts))
+    assert shown["Sample-ratio mismatches"][0] == str(sum(r[2] for r in readouts))
+    for experiment_id, verdict, _, _ in readouts:
+        assert page.get_by_text(verdict, exact=False).first.is_visible(), (experiment_id, verdict)
+    for experiment_id, _, _, lift in running:
+        points = chart(page, f"{experiment_id}: lift against zero")["traces"][0]
+        assert min(abs(x - lift) for x in points["x"]) <= 1e-9, (experiment_id, lift, points["x"])
+    assert page.get_by_text("Sample-ratio check: p =").count() == len(running)

@@ -21,6 +21,13 @@ MARTS = (
     "dm_cohort_retention",
     "dm_rfm_segments",
 )
+# Statistical marts (DuckDB only): scored against the generator's truth in tests/stats/, not by a pandas copy.
+STATISTICS_MARTS = (
+    "dm_revenue_forecast",
+    "dm_forecast_backtest",
+    "dm_experiment_results",
+    "dm_segment_comparisons",
+)
 
 
 def published_marts(data_dir: Path) -> dict[str, list[tuple]]:
