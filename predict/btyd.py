@@ -53,7 +53,15 @@ def fit_btyd(frequency, recency, T, monetary, penalizer: float = 0.001) -> BtydP
     BG/NBD gets a small L2 penalty (0.001: unpenalised, the optimiser wanders for a minute on a day-scale
     alpha); Gamma-Gamma none (a penalty on its large scale v pushes q below 1, where the expected value of
     an order has no finite mean)."""
-    bgnbd = fit_bgnbd(frequency, recency, T, penalizer)
+    from lifetimes.utils import ConvergenceError
+
+    for attempt in (penalizer, penalizer * 10, penalizer * 100):  # a few customers may need a firmer prior
+        try:
+            bgnbd = fit_bgnbd(frequency, recency, T, attempt)
+            break
+        except ConvergenceError:
+            if attempt == penalizer * 100:
+                raise ValueError(f"BG/NBD did not converge (L2 penalties {penalizer} to {attempt})") from None
     frequency = np.asarray(frequency, dtype=float)
     monetary = np.asarray(monetary, dtype=float)
     repeat = (frequency > 0) & (monetary > 0)

@@ -144,7 +144,8 @@ def train(
             trained = train_one(settings, frames, name, as_of, horizon)
         except Exception as exc:  # noqa: BLE001 - a model's failure must not cost the others theirs
             previous = current_version(settings, name)
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            lines = str(exc).strip().splitlines()
+            reason = " ".join(lines[0].split()) if lines else type(exc).__name__
             echo(
                 f"training {name} as of {as_of} FAILED: {reason}; "
                 + (f"{previous} stays in use" if previous else "no artifact to fall back on")

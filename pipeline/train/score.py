@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.errors import BadInput
+from pipeline.errors import BadInput, PipelineFailed
 from pipeline.settings import Settings
 from pipeline.train import churn_horizon_days, current_version, model_dir, needed_days, read_frames, train
 from pipeline.train.models import MIN_FEATURE_DAYS, MODELS
@@ -140,7 +140,7 @@ def refresh_scores(settings: Settings, echo: Callable[[str], None] | None = None
             if loaded is None:
                 try:
                     train(settings, models=(name,), echo=echo, frames=frames)
-                except BadInput as exc:
+                except (BadInput, PipelineFailed) as exc:  # said in the log; its mart stays empty this build
                     echo(f"customer models: {exc}")
                     continue
                 loaded = _load(settings, name, echo)
