@@ -133,7 +133,10 @@ def build_parser() -> Parser:
         "--as-of", type=_date("--as-of"), help="train on the lake up to this day (default: its last day)"
     )
     parsers["train"].add_argument(
-        "--model", action="append", choices=["churn", "clv", "clusters"], help="one model (repeatable; default all)"
+        "--model",
+        action="append",
+        choices=["churn", "clv", "clusters"],
+        help="one model (repeatable; default all)",
     )
     parsers["serve"].add_argument("--stop", action="store_true", help="stop the local PostgreSQL server")
     return parser

@@ -77,14 +77,18 @@ def read_manifest(folder: Path) -> dict:
     try:
         return json.loads((Path(folder) / MANIFEST_FILE).read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ArtifactCorrupted(f"artifact {folder}: {MANIFEST_FILE} is missing or unreadable ({exc})") from None
+        raise ArtifactCorrupted(
+            f"artifact {folder}: {MANIFEST_FILE} is missing or unreadable ({exc})"
+        ) from None
 
 
 def read_metrics(folder: Path) -> dict:
     try:
         return json.loads((Path(folder) / METRICS_FILE).read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ArtifactCorrupted(f"artifact {folder}: {METRICS_FILE} is missing or unreadable ({exc})") from None
+        raise ArtifactCorrupted(
+            f"artifact {folder}: {METRICS_FILE} is missing or unreadable ({exc})"
+        ) from None
 
 
 def load_artifact(folder: Path) -> tuple[Any, dict, dict]:
@@ -99,4 +103,4 @@ def load_artifact(folder: Path) -> tuple[Any, dict, dict]:
         raise ArtifactCorrupted(
             f"artifact {folder}: {MODEL_FILE} does not match the SHA-256 in its manifest (corrupted or edited)"
         )
-    return pickle.loads(payload), read_metrics(folder), manifest  # noqa: S301 - our own checked file
+    return pickle.loads(payload), read_metrics(folder), manifest  # checked against the manifest above

@@ -12,6 +12,9 @@ the first, `recency` is the days from the first to the last, `T` the days from t
 
 from __future__ import annotations
 
+import contextlib
+import io
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -38,11 +41,14 @@ class BtydParams:
 def fit_bgnbd(frequency, recency, T, penalizer: float = 0.0) -> dict[str, float]:
     """BG/NBD's r, alpha, a, b by maximum likelihood."""
     fitter = BetaGeoFitter(penalizer_coef=penalizer)
-    fitter.fit(
-        pd.Series(np.asarray(frequency, dtype=float)),
-        pd.Series(np.asarray(recency, dtype=float)),
-        pd.Series(np.asarray(T, dtype=float)),
-    )
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        # lifetimes prints scipy's result when it does not converge, and autograd warns on log(0) steps
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fitter.fit(
+            pd.Series(np.asarray(frequency, dtype=float)),
+            pd.Series(np.asarray(recency, dtype=float)),
+            pd.Series(np.asarray(T, dtype=float)),
+        )
     return {k: float(fitter.params_[k]) for k in ("r", "alpha", "a", "b")}
 
 
@@ -66,7 +72,9 @@ def fit_btyd(frequency, recency, T, monetary, penalizer: float = 0.001) -> BtydP
     monetary = np.asarray(monetary, dtype=float)
     repeat = (frequency > 0) & (monetary > 0)
     gg = GammaGammaFitter(penalizer_coef=0.0)
-    gg.fit(pd.Series(frequency[repeat]), pd.Series(monetary[repeat]))
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gg.fit(pd.Series(frequency[repeat]), pd.Series(monetary[repeat]))
     return BtydParams(**bgnbd, **{k: float(gg.params_[k]) for k in ("p", "q", "v")})
 
 

@@ -29,7 +29,7 @@ from predict.features import CATEGORICAL, NUMERIC
 @dataclass(frozen=True)
 class ChurnSettings:
     seed: int = 42
-    max_iter: int = 150
+    max_iter: int = 100
     learning_rate: float = 0.05
     max_leaf_nodes: int = 15
     min_samples_leaf: int = 40
@@ -79,7 +79,9 @@ def train_churn(features: pd.DataFrame, labels: np.ndarray, settings: ChurnSetti
     settings = settings or ChurnSettings()
     labels = np.asarray(labels, dtype=np.int64)
     if len(np.unique(labels)) < 2:
-        raise ValueError("churn training needs both churned and retained customers; the labels hold one class")
+        raise ValueError(
+            "churn training needs both churned and retained customers; the labels hold one class"
+        )
     x = matrix(features)
     calibrate = np.random.default_rng([settings.seed, 3]).random(len(x)) < settings.calibration_share
     base = _classifier(settings).fit(x[~calibrate], labels[~calibrate])

@@ -66,7 +66,9 @@ def train_clusters(features: pd.DataFrame, seed: int = 42) -> ClusterModel:
     kmeans = fits[best]
     frame = pd.DataFrame(x, columns=CLUSTER_FEATURES).assign(label=kmeans.labels_)
     monetary = features["monetary"].to_numpy(float)
-    by_value = np.argsort(-np.array([monetary[kmeans.labels_ == c].mean() for c in range(best)]), kind="stable")
+    by_value = np.argsort(
+        -np.array([monetary[kmeans.labels_ == c].mean() for c in range(best)]), kind="stable"
+    )
     relabel = np.empty(best, dtype=np.int64)
     relabel[by_value] = np.arange(best)
     centres = frame.groupby("label")[list(CLUSTER_FEATURES)].mean()
@@ -82,7 +84,9 @@ def train_clusters(features: pd.DataFrame, seed: int = 42) -> ClusterModel:
 def assign_clusters(model: ClusterModel, features: pd.DataFrame) -> pd.DataFrame:
     """cluster (0 = highest mean monetary at training) and cluster_name per customer."""
     if len(features) == 0:
-        return pd.DataFrame({"cluster": pd.Series([], dtype="int64"), "cluster_name": pd.Series([], dtype=str)})
+        return pd.DataFrame(
+            {"cluster": pd.Series([], dtype="int64"), "cluster_name": pd.Series([], dtype=str)}
+        )
     cluster = model.relabel[model.kmeans.predict(model.scaler.transform(_inputs(features)))]
     return pd.DataFrame(
         {"cluster": cluster, "cluster_name": [model.names[c] for c in cluster]}, index=features.index
@@ -91,8 +95,10 @@ def assign_clusters(model: ClusterModel, features: pd.DataFrame) -> pd.DataFrame
 
 def cluster_profiles(features: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
     """Per cluster: size and the mean of each clustering feature (in its own units), with the name."""
-    frame = features[list(CLUSTER_FEATURES)].astype(float).assign(
-        cluster=clusters["cluster"].to_numpy(), cluster_name=clusters["cluster_name"].to_numpy()
+    frame = (
+        features[list(CLUSTER_FEATURES)]
+        .astype(float)
+        .assign(cluster=clusters["cluster"].to_numpy(), cluster_name=clusters["cluster_name"].to_numpy())
     )
     profiles = frame.groupby(["cluster", "cluster_name"], sort=True).agg(
         size=("frequency", "size"), **{f"mean_{c}": (c, "mean") for c in CLUSTER_FEATURES}

@@ -63,7 +63,7 @@ def _regressor(seed: int):
         "boost",
         HistGradientBoostingRegressor(
             loss="poisson",
-            max_iter=150,
+            max_iter=100,
             learning_rate=0.05,
             max_leaf_nodes=15,
             min_samples_leaf=40,
@@ -76,7 +76,9 @@ def _regressor(seed: int):
     return template
 
 
-def train_ml_value(features: pd.DataFrame, orders: np.ndarray, spend: np.ndarray, seed: int = 42) -> MlValueModel:
+def train_ml_value(
+    features: pd.DataFrame, orders: np.ndarray, spend: np.ndarray, seed: int = 42
+) -> MlValueModel:
     x = matrix(features)
     return MlValueModel(
         orders=_regressor(seed).fit(x, np.asarray(orders, float)),
@@ -108,7 +110,11 @@ def aggregate_error(predicted: np.ndarray, actual: np.ndarray) -> float:
 
 
 def backtest(
-    features: pd.DataFrame, orders: np.ndarray, spend: np.ndarray, holdout: np.ndarray, horizon: int = 90,
+    features: pd.DataFrame,
+    orders: np.ndarray,
+    spend: np.ndarray,
+    holdout: np.ndarray,
+    horizon: int = 90,
     seed: int = 42,
 ) -> dict:
     """Both models fitted on the customers not in `holdout` (a boolean mask), scored on those in it."""

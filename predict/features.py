@@ -92,7 +92,9 @@ def customer_features(
     s = s[(s["session_date"] <= cut) & s["user_id"].isin(frame.index)]
     s_age = (cut - s["session_date"]).dt.days
     frame["sessions"] = s.groupby("user_id").size().reindex(frame.index, fill_value=0)
-    frame["sessions_30d"] = s[s_age < RECENT_DAYS].groupby("user_id").size().reindex(frame.index, fill_value=0)
+    frame["sessions_30d"] = (
+        s[s_age < RECENT_DAYS].groupby("user_id").size().reindex(frame.index, fill_value=0)
+    )
     last_session = s.groupby("user_id")["session_date"].max().reindex(frame.index)
     frame["session_recency_days"] = (cut - last_session).dt.days.fillna(frame["recency_days"]).astype("int64")
     u = users.set_index("user_id").reindex(frame.index)

@@ -47,7 +47,9 @@ def needed_days(horizon: int) -> int:
 def check_history(frames, as_of: dt.date | None, horizon: int) -> dt.date:
     """The as-of day to train on, or `BadInput` naming what the lake lacks."""
     if frames.last_day is None:
-        raise BadInput("the lake holds no orders: generate days first (`ecom generate --start ... --end ...`)")
+        raise BadInput(
+            "the lake holds no orders: generate days first (`ecom generate --start ... --end ...`)"
+        )
     as_of = as_of or frames.last_day
     if as_of > frames.last_day:
         raise BadInput(f"--as-of {as_of} is after the lake's last day {frames.last_day}")
@@ -58,6 +60,14 @@ def check_history(frames, as_of: dt.date | None, horizon: int) -> dt.date:
             f"+ {MIN_FEATURE_DAYS} days of features); the lake holds {max(held, 0)} from {frames.first_day}"
         )
     return as_of
+
+
+def one_thread():
+    """scikit-learn's OpenMP pools limited to one thread: on a shared 2-core machine (CI, Airflow workers) a
+    pool per core spins against the other processes and made training six times slower than one thread."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def model_dir(settings: Settings, name: str) -> Path:
@@ -141,8 +151,9 @@ def train(
     done, failed = [], []
     for name in models:
         try:
-            trained = train_one(settings, frames, name, as_of, horizon)
-        except Exception as exc:  # noqa: BLE001 - a model's failure must not cost the others theirs
+            with one_thread():
+                trained = train_one(settings, frames, name, as_of, horizon)
+        except Exception as exc:  # one model's failure must not cost the others theirs
             previous = current_version(settings, name)
             lines = str(exc).strip().splitlines()
             reason = " ".join(lines[0].split()) if lines else type(exc).__name__
@@ -156,6 +167,8 @@ def train(
         done.append(trained)
     if failed:
         raise PipelineFailed(
-            "training failed for " + "; ".join(f"{n}: {r}" for n, r in failed) + " (previous artifacts stay in use)"
+            "training failed for "
+            + "; ".join(f"{n}: {r}" for n, r in failed)
+            + " (previous artifacts stay in use)"
         )
     return done

@@ -36,32 +36,34 @@ def read_customer_frames(lake: Path, until: dt.date | None = None) -> CustomerFr
     limit = f"and dt <= date '{until.isoformat()}'" if until else ""
     con = duckdb.connect()
     try:
-        span = con.sql(f"select min(dt), max(dt) from {_glob(lake, 'orders')} where true {limit}").fetchall()[0]
+        span = con.sql(f"select min(dt), max(dt) from {_glob(lake, 'orders')} where true {limit}").fetchall()[
+            0
+        ]
         users = con.sql(
             f"""select user_id, cast(signup_at as date) as signup_date, acquisition_channel as channel,
                        device, region
-                from {_glob(lake, 'users')} where true {limit} order by user_id"""
+                from {_glob(lake, "users")} where true {limit} order by user_id"""
         ).df()
         orders = con.sql(
             f"""with items as (
                     select i.order_id, p.category, i.line_total,
                            row_number() over (partition by i.order_id order by i.line_total desc,
                                               i.order_item_id) as line_rank
-                    from {_glob(lake, 'order_items')} as i
-                    left join (select distinct product_id, category from {_glob(lake, 'products')}) as p
+                    from {_glob(lake, "order_items")} as i
+                    left join (select distinct product_id, category from {_glob(lake, "products")}) as p
                         on i.product_id = p.product_id
-                    where true {limit.replace('dt', 'i.dt')}
+                    where true {limit.replace("dt", "i.dt")}
                 )
                 select o.order_id, o.user_id, cast(o.created_at as date) as order_date,
                        cast(o.order_total as double) as order_total, items.category
-                from {_glob(lake, 'orders')} as o
+                from {_glob(lake, "orders")} as o
                 left join items on items.order_id = o.order_id and items.line_rank = 1
-                where true {limit.replace('dt', 'o.dt')}
+                where true {limit.replace("dt", "o.dt")}
                 order by o.order_id"""
         ).df()
         sessions = con.sql(
             f"""select user_id, min(cast(event_at as date)) as session_date
-                from {_glob(lake, 'user_events')}
+                from {_glob(lake, "user_events")}
                 where user_id is not null {limit}
                 group by session_id, user_id order by session_id"""
         ).df()

@@ -4,6 +4,9 @@ Every model is trained as of a day D on the lake up to D. The churn label and th
 observed future: they learn from the features as of D - horizon and what the `horizon` days up to D held
 (`ecom__churn_horizon_days`, 90 by default). 20% of those customers (a seeded draw) are held out: the metrics are
 computed on them with models fitted on the rest, then the published model is refitted on everyone.
+
+scikit-learn and lifetimes are imported inside the trainers: a build whose lake is too short to train on
+(most test runs) does not pay for their import.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from predict import btyd, churn, clusters, clv
 from predict.features import churn_labels, customer_features, future_orders
 
 HOLDOUT_SHARE = 0.2
@@ -34,6 +36,8 @@ def _auc(labels: np.ndarray, score: np.ndarray) -> float:
 
 def train_churn_model(frames, as_of: dt.date, horizon: int, seed: int) -> tuple[dict, dict]:
     from sklearn.metrics import brier_score_loss
+
+    from predict import btyd, churn, clv
 
     then = as_of - dt.timedelta(days=horizon)
     feats = customer_features(frames.users, frames.orders, frames.sessions, then)
@@ -70,6 +74,8 @@ def train_churn_model(frames, as_of: dt.date, horizon: int, seed: int) -> tuple[
 
 
 def train_clv_model(frames, as_of: dt.date, horizon: int, seed: int) -> tuple[dict, dict]:
+    from predict import btyd, clv
+
     then = as_of - dt.timedelta(days=horizon)
     feats_then = customer_features(frames.users, frames.orders, frames.sessions, then)
     future = future_orders(frames.orders, feats_then["user_id"], then, horizon)
@@ -86,6 +92,8 @@ def train_clv_model(frames, as_of: dt.date, horizon: int, seed: int) -> tuple[di
 
 
 def train_cluster_model(frames, as_of: dt.date, horizon: int, seed: int) -> tuple[dict, dict]:
+    from predict import clusters
+
     feats = customer_features(frames.users, frames.orders, frames.sessions, as_of)
     model = clusters.train_clusters(feats, seed)
     metrics = {

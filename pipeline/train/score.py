@@ -20,32 +20,61 @@ import pyarrow.parquet as pq
 
 from pipeline.errors import BadInput, PipelineFailed
 from pipeline.settings import Settings
-from pipeline.train import churn_horizon_days, current_version, model_dir, needed_days, read_frames, train
+from pipeline.train import (
+    churn_horizon_days,
+    current_version,
+    model_dir,
+    needed_days,
+    one_thread,
+    read_frames,
+    train,
+)
 from pipeline.train.models import MIN_FEATURE_DAYS, MODELS
 
-I, F, S, D = pa.int64(), pa.float64(), pa.string(), pa.date32()
+INT, F, S, D = pa.int64(), pa.float64(), pa.string(), pa.date32()
 FEATURE_FIELDS = [
-    ("recency_days", I), ("frequency", I), ("monetary", F), ("historical_value", F), ("tenure_days", I),
-    ("orders_30d", I), ("trend", I), ("sessions", I), ("sessions_30d", I), ("channel", S), ("device", S),
+    ("recency_days", INT), ("frequency", INT), ("monetary", F), ("historical_value", F), ("tenure_days", INT),
+    ("orders_30d", INT), ("trend", INT), ("sessions", INT), ("sessions_30d", INT), ("channel", S), ("device", S),
     ("region", S), ("top_category", S),
 ]  # fmt: skip
 SCHEMAS = {
     "customer_churn": pa.schema(
-        [("user_id", I), ("scored_at", D), *FEATURE_FIELDS, ("churn_probability", F), ("model_version", S)]
+        [("user_id", INT), ("scored_at", D), *FEATURE_FIELDS, ("churn_probability", F), ("model_version", S)]
     ),
     "customer_lifetime_value": pa.schema(
-        [("user_id", I), ("scored_at", D), ("historical_value", F), ("frequency", I), ("probability_alive", F),
-         ("bgnbd_orders_90d", F), ("bgnbd_spend_90d", F), ("bgnbd_orders_365d", F), ("bgnbd_spend_365d", F),
-         ("ml_orders_90d", F), ("ml_spend_90d", F), ("predicted_by", S), ("model_version", S)]
-    ),  # fmt: skip
+        [
+            ("user_id", INT),
+            ("scored_at", D),
+            ("historical_value", F),
+            ("frequency", INT),
+            ("probability_alive", F),
+            ("bgnbd_orders_90d", F),
+            ("bgnbd_spend_90d", F),
+            ("bgnbd_orders_365d", F),
+            ("bgnbd_spend_365d", F),
+            ("ml_orders_90d", F),
+            ("ml_spend_90d", F),
+            ("predicted_by", S),
+            ("model_version", S),
+        ]
+    ),
     "customer_clusters": pa.schema(
-        [("user_id", I), ("scored_at", D), ("cluster", I), ("cluster_name", S), ("model_version", S)]
+        [("user_id", INT), ("scored_at", D), ("cluster", INT), ("cluster_name", S), ("model_version", S)]
     ),
     "customer_cluster_profiles": pa.schema(
-        [("cluster", I), ("cluster_name", S), ("size", I), ("mean_recency_days", F), ("mean_frequency", F),
-         ("mean_monetary", F), ("mean_sessions", F), ("mean_tenure_days", F), ("mean_trend", F),
-         ("model_version", S)]
-    ),  # fmt: skip
+        [
+            ("cluster", INT),
+            ("cluster_name", S),
+            ("size", INT),
+            ("mean_recency_days", F),
+            ("mean_frequency", F),
+            ("mean_monetary", F),
+            ("mean_sessions", F),
+            ("mean_tenure_days", F),
+            ("mean_trend", F),
+            ("model_version", S),
+        ]
+    ),
 }
 
 
@@ -79,7 +108,9 @@ def _load(settings: Settings, name: str, echo: Callable[[str], None]):
     return model, version
 
 
-def score(settings: Settings, frames, as_of: dt.date, artifacts: dict, horizon: int) -> dict[str, pd.DataFrame]:
+def score(
+    settings: Settings, frames, as_of: dt.date, artifacts: dict, horizon: int
+) -> dict[str, pd.DataFrame]:
     """The score tables of the customers as of `as_of` (and, for churn, also as of `as_of` - horizon when the
     lake holds the features for it: its labels are observed)."""
     from predict import churn, clusters, clv
@@ -95,7 +126,9 @@ def score(settings: Settings, frames, as_of: dt.date, artifacts: dict, horizon: 
             dates.insert(0, earlier)
         parts = []
         for day in dates:
-            feats = now if day == as_of else customer_features(frames.users, frames.orders, frames.sessions, day)
+            feats = (
+                now if day == as_of else customer_features(frames.users, frames.orders, frames.sessions, day)
+            )
             parts.append(
                 feats.assign(
                     scored_at=day,
@@ -117,7 +150,9 @@ def score(settings: Settings, frames, as_of: dt.date, artifacts: dict, horizon: 
         out["customer_clusters"] = pd.concat([now[["user_id"]], assigned], axis=1).assign(
             scored_at=as_of, model_version=version
         )
-        out["customer_cluster_profiles"] = clusters.cluster_profiles(now, assigned).assign(model_version=version)
+        out["customer_cluster_profiles"] = clusters.cluster_profiles(now, assigned).assign(
+            model_version=version
+        )
     return out
 
 
@@ -146,7 +181,8 @@ def refresh_scores(settings: Settings, echo: Callable[[str], None] | None = None
                 loaded = _load(settings, name, echo)
             if loaded is not None:
                 artifacts[name] = loaded
-        tables = score(settings, frames, frames.last_day, artifacts, horizon)
+        with one_thread():
+            tables = score(settings, frames, frames.last_day, artifacts, horizon)
     for table in SCHEMAS:
         _write(settings, table, tables.get(table))
     return {table: len(tables.get(table, ())) for table in SCHEMAS}
