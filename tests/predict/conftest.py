@@ -97,3 +97,13 @@ def training(future_lake):
         future["orders"].to_numpy(float),
         future["spend"].to_numpy(float),
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread():
+    """scikit-learn on one OpenMP thread, as pipeline/train runs it: a pool per core spins on a loaded 2-core
+    machine (CI) and made these fits several times slower."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield

@@ -96,5 +96,7 @@ def test_ml_lifetime_value_matches_the_truths_expectation(training, held_out, bg
     for part in np.array_split(order, 10)[-3:]:
         assert abs(ml_spend[part].sum() / truth_spend[part].sum() - 1) <= 0.30
     # and the ML model wins the choice the refresh makes: closer to the truth by decile than BG/NBD
-    assert clv.decile_error(ml_spend, truth_spend) < clv.decile_error(bg["bgnbd_spend_90d"].to_numpy(), truth_spend)
+    assert clv.decile_error(ml_spend, truth_spend) < clv.decile_error(
+        bg["bgnbd_spend_90d"].to_numpy(), truth_spend
+    )
     assert rank > 0.6
