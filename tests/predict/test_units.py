@@ -97,8 +97,12 @@ def synthetic_customers(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
             "top_category": rng.choice(["Books", "Games"], n),
         }
     )
-    labels = (rng.random(n) < 1 / (1 + np.exp(-(recency - 60) / 15))).astype(int)
+    labels = (rng.random(n) < true_churn(frame)).astype(int)
     return frame, labels
+
+
+def true_churn(frame: pd.DataFrame) -> np.ndarray:
+    return 1 / (1 + np.exp(-(frame["recency_days"].to_numpy() - 60) / 15))
 
 
 def test_churn_learns_recency_and_is_deterministic():
@@ -109,7 +113,9 @@ def test_churn_learns_recency_and_is_deterministic():
     from sklearn.metrics import roc_auc_score
 
     assert roc_auc_score(labels, a) > 0.75  # the label is a logistic of recency: easy to learn
-    assert churn.calibration_gap(a, labels) < 0.05
+    # against the probability the labels were drawn with (no label noise); 2,000 customers fit it to within a
+    # few points (measured 0.033)
+    assert churn.calibration_gap(a, true_churn(frame)) < 0.05
 
 
 def test_churn_refuses_labels_of_one_class():
