@@ -84,8 +84,10 @@ def scores_dir(settings: Settings) -> Path:
 
 def _write(settings: Settings, table: str, frame: pd.DataFrame | None) -> None:
     schema = SCHEMAS[table]
-    frame = frame if frame is not None else pd.DataFrame({f.name: [] for f in schema})
-    out = pa.Table.from_pandas(frame[[f.name for f in schema]], schema=schema, preserve_index=False)
+    if frame is None or frame.empty:
+        out = schema.empty_table()
+    else:
+        out = pa.Table.from_pandas(frame[[f.name for f in schema]], schema=schema, preserve_index=False)
     folder = scores_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{table}.{os.getpid()}.tmp"
