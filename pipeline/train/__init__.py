@@ -106,7 +106,9 @@ def train_one(settings: Settings, frames, name: str, as_of: dt.date, horizon: in
     folder = model_dir(settings, name)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / version
-    reused = final.is_dir()
+    reused = final.is_dir() and _intact(final)
+    if final.is_dir() and not reused:  # the same inputs, but its files were damaged: write it again
+        shutil.rmtree(final)
     if not reused:
         tmp = folder / f".{version}.{os.getpid()}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -118,6 +120,16 @@ def train_one(settings: Settings, frames, name: str, as_of: dt.date, horizon: in
     _set_current(settings, name, version)
     metrics = read_metrics(final) if reused else json.loads(json_text(info["metrics"]))
     return Trained(name, version, final, metrics, reused)
+
+
+def _intact(folder: Path) -> bool:
+    from predict.artifacts import ArtifactCorrupted, load_artifact
+
+    try:
+        load_artifact(folder)
+    except ArtifactCorrupted:
+        return False
+    return True
 
 
 def read_frames(settings: Settings, until: dt.date | None = None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ TEST_SHARE = 0.3  # customers held out of every fit, by user id
 @dataclass(frozen=True)
 class FutureLake:
     cfg: GeneratorConfig
+    lake: Path
     full: object  # CustomerFrames up to AS_OF + HORIZON
     seen: object  # CustomerFrames up to AS_OF
     held_out: np.ndarray  # bool by user_id
@@ -42,7 +44,7 @@ def future_lake(tmp_path_factory) -> FutureLake:
     generate_window(cfg, lake, days, workers=2, echo=lambda line: None)
     full = read_customer_frames(lake)
     held_out = np.random.default_rng(5).random(int(full.users["user_id"].max()) + 1) < TEST_SHARE
-    return FutureLake(cfg, full, frames_until(full, AS_OF), held_out)
+    return FutureLake(cfg, lake, full, frames_until(full, AS_OF), held_out)
 
 
 @dataclass(frozen=True)
