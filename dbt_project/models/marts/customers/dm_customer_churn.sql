@@ -24,8 +24,8 @@ future_orders as (
     left join orders
         on
             scores.user_id = orders.user_id
-            and orders.order_date > scores.scored_at
-            and orders.order_date <= scores.scored_at + {{ var('ecom__churn_horizon_days') }}
+            and scores.scored_at < orders.order_date
+            and scores.scored_at + {{ var('ecom__churn_horizon_days') }} >= orders.order_date
     group by scores.user_id, scores.scored_at
 ),
 
