@@ -33,7 +33,12 @@ from airflow.sdk import Param, dag, task
     max_active_runs=1,
     doc_md=__doc__,
     tags=["ecommerce", "models", "churn", "clv"],
-    default_args={"owner": "data-platform", "retries": 1, "retry_delay": pendulum.duration(minutes=2)},
+    default_args={
+        "owner": "data-platform",
+        "retries": 1,
+        "retry_delay": pendulum.duration(minutes=2),
+        "retry_exponential_backoff": True,
+    },
     params={
         "as_of": Param(
             "",
