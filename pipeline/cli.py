@@ -104,6 +104,7 @@ COMMANDS = {
     "run": "Generate, build and publish a window (default: the demo), filling missing history first.",
     "status": "Lake days and gaps, the last build (passed, failed, running or interrupted), what is published.",
     "summary": "Headline numbers from the published marts, and where to go next.",
+    "train": "Train the customer models (churn, clv, clusters) into versioned artifacts under models/.",
     "serve": "Serve the published marts over PostgreSQL for BI tools (starts a local server unless "
     "ECOM_BI_DSN names one); prints the bi_reader URL.",
     "redis": "Start the local Redis server for the API (unless ECOM_REDIS_URL names one) and load the published "
@@ -131,6 +132,15 @@ def build_parser() -> Parser:
     _add_generation(parsers["run"])
     _add_build(parsers["run"])
     parsers["status"].add_argument("--json", action="store_true", help="machine-readable output")
+    parsers["train"].add_argument(
+        "--as-of", type=_date("--as-of"), help="train on the lake up to this day (default: its last day)"
+    )
+    parsers["train"].add_argument(
+        "--model",
+        action="append",
+        choices=["churn", "clv", "clusters"],
+        help="one model (repeatable; default all)",
+    )
     parsers["serve"].add_argument("--stop", action="store_true", help="stop the local PostgreSQL server")
     parsers["redis"].add_argument("--stop", action="store_true", help="stop the local Redis server")
     return parser
@@ -305,6 +315,14 @@ def cmd_summary(settings: Settings) -> int:
     return 0
 
 
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from pipeline.train import train
+
+    for trained in train(settings, as_of=args.as_of, models=args.model, echo=echo):
+        print(trained.path, flush=True)
+    return 0
+
+
 def cmd_serve(settings: Settings, stop: bool) -> int:
     from pipeline.publish.postgres.serve import serve
     from pipeline.publish.postgres.serve import stop as stop_server
@@ -404,6 +422,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return cmd_status(settings, args.json)
     if args.command == "summary":
         return cmd_summary(settings)
+    if args.command == "train":
+        return cmd_train(settings, args)
     if args.command == "serve":
         return cmd_serve(settings, args.stop)
     if args.command == "redis":

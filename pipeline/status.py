@@ -61,7 +61,42 @@ def status_report(settings: Settings) -> dict:
         "build": build_state(settings),
         "published": read_json(settings.warehouse_dir / PUBLISH_STATE),
         "bi": bi_status(settings),
+        "models": models_status(settings),
     }
+
+
+def models_status(settings: Settings) -> dict:
+    """Per customer model: the version in use (models/<name>/current.json) and its backtest metrics."""
+    from pipeline.train import current_version, model_dir
+    from pipeline.train.models import MODELS
+
+    found = {}
+    for name in MODELS:
+        version = current_version(settings, name)
+        if version is None:
+            continue
+        metrics = read_json(model_dir(settings, name) / version / "metrics.json")
+        found[name] = {"version": version, "metrics": metrics}
+    return found
+
+
+def _model_line(name: str, model: dict) -> str:
+    m = model.get("metrics") or {}
+    if name == "churn":
+        detail = (
+            f"held-out AUC {m.get('auc', float('nan')):.3f} (recency only {m.get('recency_baseline_auc', float('nan')):.3f}), "
+            f"Brier {m.get('brier', float('nan')):.3f}, calibration gap {m.get('calibration_gap', float('nan')):.3f}"
+        )
+    elif name == "clv":
+        test = m.get("backtest") or {}
+        winner = test.get("winner", "?")
+        detail = (
+            f"publishes {winner} (90-day spend off by {test.get(winner, {}).get('spend_aggregate_error', float('nan')):+.1%} "
+            "in the backtest)"
+        )
+    else:
+        detail = f"k={m.get('k')}: " + ", ".join(m.get("names") or [])
+    return f"  {name:<8} {model['version']}: {detail}"
 
 
 def format_status(report: dict) -> str:
@@ -100,6 +135,11 @@ def format_status(report: dict) -> str:
     else:
         lines.append("published  nothing yet (run `ecom publish`)")
     lines += _postgres_lines(report.get("bi") or {})
+    models = report.get("models") or {}
+    lines.append(
+        "models     " + ("in use:" if models else "none trained yet (run `ecom train` or `ecom build`)")
+    )
+    lines += [_model_line(name, model) for name, model in models.items()]
     return "\n".join(lines)
 
 

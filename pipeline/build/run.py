@@ -90,6 +90,10 @@ def execute_build(
     try:
         with lake_lock(settings.lake_dir, exclusive=True, on_wait=progress or _print):
             snapshot_lake(settings, build_id, full_refresh=full_refresh)
+            if settings.engine != "spark":  # the predictive marts are DuckDB-only (dbt_project.yml)
+                from pipeline.train.score import refresh_scores
+
+                refresh_scores(settings, echo=progress or _print)
             if settings.engine == "spark":
                 from pipeline.build.spark import build_on_spark
 

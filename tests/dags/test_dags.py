@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.ecom import BIN, REPO, ecom
 
-DAG_IDS = {"ecommerce_generate_daily", "ecommerce_marts_refresh"}
+DAG_IDS = {"ecommerce_generate_daily", "ecommerce_marts_refresh", "ecommerce_models_train"}
 DAY1, DAY2 = dt.date(2025, 9, 1), dt.date(2025, 9, 2)
 
 

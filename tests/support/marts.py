@@ -28,6 +28,14 @@ STATISTICS_MARTS = (
     "dm_experiment_results",
     "dm_segment_comparisons",
 )
+# Scored against the truth instead of a pandas reference (tests/predict/), and DuckDB-only (dbt_project.yml).
+PREDICTIVE_MARTS = (
+    "dm_customer_churn",
+    "dm_customer_lifetime_value",
+    "dm_retention_targets",
+    "dm_customer_clusters",
+    "dm_customer_cluster_profiles",
+)
 
 
 def published_marts(data_dir: Path) -> dict[str, list[tuple]]:

@@ -1,0 +1,32 @@
+"""The training DAG's task: `ecom train` as a function, its refusals and failures as one line in the task log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pipeline.settings import Settings
+
+
+def train_models(as_of: str | None = None, models: list[str] | None = None) -> dict:
+    """Train `models` (empty: all) as of `as_of` (empty: the lake's last day); return their versions and metrics.
+
+    Bad input (an empty or too short lake, a day after the lake's end) fails at once without retrying; a model
+    whose training fails leaves its previous artifact in use, and the task fails saying which and why.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pipeline.errors import PipelineFailed
+    from pipeline.orchestration.tasks import _no_retry_on_bad_input
+    from pipeline.train import train
+
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    with _no_retry_on_bad_input():
+        try:
+            trained = train(Settings.load(), as_of=day, models=tuple(models or ()) or None, echo=_print)
+        except PipelineFailed as exc:
+            raise AirflowFailException(exc.line()) from None
+    return {t.name: {"version": t.version, "reused": t.reused, "metrics": t.metrics} for t in trained}
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
