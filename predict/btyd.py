@@ -24,6 +24,15 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter
 LIFETIMES_VERSION = "0.11.3"
 
 
+@contextlib.contextmanager
+def _quiet():
+    """lifetimes prints scipy's result when a fit does not converge, and autograd warns on log(0) steps of the
+    optimiser and of the conditional expectations (customers at the edge of the data): neither is the user's."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 @dataclass(frozen=True)
 class BtydParams:
     r: float
@@ -41,9 +50,7 @@ class BtydParams:
 def fit_bgnbd(frequency, recency, T, penalizer: float = 0.0) -> dict[str, float]:
     """BG/NBD's r, alpha, a, b by maximum likelihood."""
     fitter = BetaGeoFitter(penalizer_coef=penalizer)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        # lifetimes prints scipy's result when it does not converge, and autograd warns on log(0) steps
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with _quiet():
         fitter.fit(
             pd.Series(np.asarray(frequency, dtype=float)),
             pd.Series(np.asarray(recency, dtype=float)),
@@ -72,8 +79,7 @@ def fit_btyd(frequency, recency, T, monetary, penalizer: float = 0.001) -> BtydP
     monetary = np.asarray(monetary, dtype=float)
     repeat = (frequency > 0) & (monetary > 0)
     gg = GammaGammaFitter(penalizer_coef=0.0)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with _quiet():
         gg.fit(pd.Series(frequency[repeat]), pd.Series(monetary[repeat]))
     return BtydParams(**bgnbd, **{k: float(gg.params_[k]) for k in ("p", "q", "v")})
 
@@ -85,12 +91,11 @@ def _bgnbd(params: BtydParams) -> BetaGeoFitter:
 
 
 def probability_alive(params: BtydParams, frequency, recency, T) -> np.ndarray:
-    return np.asarray(
-        _bgnbd(params).conditional_probability_alive(
+    with _quiet():
+        alive = _bgnbd(params).conditional_probability_alive(
             np.asarray(frequency, float), np.asarray(recency, float), np.asarray(T, float)
-        ),
-        dtype=float,
-    )
+        )
+    return np.asarray(alive, dtype=float)
 
 
 def probability_no_purchase(params: BtydParams, days: int, frequency, recency, T) -> np.ndarray:
@@ -108,12 +113,11 @@ def probability_no_purchase(params: BtydParams, days: int, frequency, recency, T
 
 def expected_orders(params: BtydParams, days: int, frequency, recency, T) -> np.ndarray:
     """Expected purchase occasions in the next `days` days."""
-    return np.asarray(
-        _bgnbd(params).conditional_expected_number_of_purchases_up_to_time(
+    with _quiet():
+        orders = _bgnbd(params).conditional_expected_number_of_purchases_up_to_time(
             days, np.asarray(frequency, float), np.asarray(recency, float), np.asarray(T, float)
-        ),
-        dtype=float,
-    )
+        )
+    return np.asarray(orders, dtype=float)
 
 
 def expected_order_value(params: BtydParams, frequency, monetary) -> np.ndarray:
@@ -122,4 +126,6 @@ def expected_order_value(params: BtydParams, frequency, monetary) -> np.ndarray:
     gg.params_ = pd.Series({"p": params.p, "q": params.q, "v": params.v})
     x = np.asarray(frequency, dtype=float)
     m = np.where(x > 0, np.asarray(monetary, dtype=float), 0.0)
-    return np.asarray(gg.conditional_expected_average_profit(pd.Series(x), pd.Series(m)), dtype=float)
+    with _quiet():
+        value = gg.conditional_expected_average_profit(pd.Series(x), pd.Series(m))
+    return np.asarray(value, dtype=float)
