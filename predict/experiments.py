@@ -158,8 +158,15 @@ def readout(
     """
     from threadpoolctl import threadpool_limits
 
+    units, orders = _in_order(units), None if orders is None else _in_order(orders)
     with threadpool_limits(limits=1, user_api="blas"):
         return _readout(units, experiments, orders)
+
+
+def _in_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` sorted by all its columns: a database returns rows in no set order, and floating-point sums
+    depend on it, so the same data gives the same readout to the last bit only in a fixed order."""
+    return frame.sort_values(list(frame.columns), kind="mergesort", ignore_index=True)
 
 
 def _readout(units: pd.DataFrame, experiments: pd.DataFrame, orders: pd.DataFrame | None) -> pd.DataFrame:
@@ -213,6 +220,7 @@ def segment_comparisons(orders: pd.DataFrame, dimension: str, baseline: str | No
 
     `orders`: one row per order with `dimension` and `order_value`.
     """
+    orders = _in_order(orders[[dimension, "order_value"]])
     groups = {k: g["order_value"].to_numpy(float) for k, g in orders.groupby(dimension, observed=True)}
     if not groups:
         return pd.DataFrame(columns=SEGMENT_COLUMNS)
