@@ -20,6 +20,9 @@ MARTS = (
     "dm_category_performance",
     "dm_cohort_retention",
     "dm_rfm_segments",
+    "dm_product_performance",
+    "dm_hot_products",
+    "dm_product_affinity",
 )
 
 

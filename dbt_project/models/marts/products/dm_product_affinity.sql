@@ -75,8 +75,8 @@ scored as (
         pairs.support,
         {{ ratio('pairs.support', 'basket_totals.baskets') }} as support_share,
         {{ ratio('pairs.support', 'item_of_product.item_baskets') }} as confidence,
-        {{ ratio('pairs.support', 'item_of_product.item_baskets') }}
-        / {{ ratio('item_of_related.item_baskets', 'basket_totals.baskets') }} as lift
+        ({{ ratio('pairs.support', 'item_of_product.item_baskets') }})
+        / ({{ ratio('item_of_related.item_baskets', 'basket_totals.baskets') }}) as lift
     from pairs
     inner join basket_totals on pairs.kind = basket_totals.kind
     inner join item_counts as item_of_product
