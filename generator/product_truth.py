@@ -33,8 +33,14 @@ from generator.plan import SessionPlan, session_plan
 from generator.vocab import vocabulary
 
 TOP_N = 50  # items per list in the truth table (the marts list 10)
-MEAN_VIEWS = m.MEAN_PRODUCT_VIEWS  # per viewing session, before complements (1 + geometric, barely clipped)
-EXTRA_LINES = m.EXTRA_ADD_PROBABILITY * (MEAN_VIEWS - 1.0)  # lines after the first, in expectation
+_VIEWS = np.arange(1, m.MAX_PRODUCT_VIEWS + 1)
+_P_VIEWS = (1.0 / m.MEAN_PRODUCT_VIEWS) * (1.0 - 1.0 / m.MEAN_PRODUCT_VIEWS) ** (_VIEWS - 1)
+_P_VIEWS[-1] += 1.0 - _P_VIEWS.sum()  # the geometric count of views, clipped at MAX_PRODUCT_VIEWS
+MEAN_VIEWS = float(_P_VIEWS @ _VIEWS)  # per viewing session, before complements
+# lines after the first of a bought cart, in expectation: the extra adds less the removal of one line from a
+# cart of two or more
+_TWO_OR_MORE = 1.0 - float(_P_VIEWS @ (1.0 - m.EXTRA_ADD_PROBABILITY) ** (_VIEWS - 1))
+EXTRA_LINES = m.EXTRA_ADD_PROBABILITY * (MEAN_VIEWS - 1.0) - m.REMOVE_PROBABILITY * _TWO_OR_MORE
 OUT_OF_INTENT = (1.0 - m.INTENT_VIEW_SHARE) * EXTRA_LINES / (1.0 + EXTRA_LINES)
 COMPANION_LINE = pf.COMPANION_VIEW * pf.COMPANION_ADD
 
