@@ -60,7 +60,7 @@ final as (
         case
             when event_type = 'product_view' and next_event_at is not null
                 then least(
-                    cast({{ dbt.datediff('event_at', 'next_event_at', 'second') }} as {{ type_double() }}),
+                    cast({{ dbt.datediff('event_at', 'next_event_at', 'second') }} as {{ type_double() }}),  -- noqa: LT05
                     cast({{ var('ecom__dwell_cap_seconds') }} as {{ type_double() }})
                 )
         end as dwell_seconds,

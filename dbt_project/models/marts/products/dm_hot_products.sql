@@ -40,7 +40,9 @@ lines as (
             when month(order_lines.order_date) in (6, 7, 8) then 'summer'
             else 'autumn'
         end as season,
-        floor({{ dbt.datediff('users.birth_date', 'users.signup_date', 'day') }} / 365.25) as age_years,
+        floor(                        {{ dbt.datediff('users.birth_date', 'users.signup_date', 'day') }} / 365.25
+        )
+            as age_years,
         order_lines.order_date
     from order_lines
     inner join orders on order_lines.order_id = orders.order_id
@@ -67,34 +69,91 @@ banded as (
 ),
 
 segmented as (
-    select 'all' as segment_type, 'all' as segment, season, order_date, product_id, product_name, brand, category
+    select
+        'all' as segment_type,
+        'all' as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
     from banded
     union all
-    select 'gender' as segment_type, gender as segment, season, order_date, product_id, product_name, brand, category
+    select
+        'gender' as segment_type,
+        gender as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
     from banded
     union all
-    select 'age_band' as segment_type, age_band as segment, season, order_date, product_id, product_name, brand, category
+    select
+        'age_band' as segment_type,
+        age_band as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
     from banded
     union all
-    select 'region' as segment_type, region as segment, season, order_date, product_id, product_name, brand, category
+    select
+        'region' as segment_type,
+        region as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
     from banded
     union all
-    select 'rfm_segment' as segment_type, rfm_segment as segment, season, order_date, product_id, product_name, brand, category
+    select
+        'rfm_segment' as segment_type,
+        rfm_segment as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
     from banded
     where rfm_segment is not null
 ),
 
 items as (
     select
-        segment_type, segment, season, order_date, 'product' as item_kind,
-        cast(product_id as {{ dbt.type_string() }}) as item_id, product_name as item_name
-    from segmented
-    union all
-    select segment_type, segment, season, order_date, 'brand' as item_kind, brand as item_id, brand as item_name
+        segment_type,
+        segment,
+        season,
+        order_date,
+        'product' as item_kind,
+        cast(product_id as {{ dbt.type_string() }}) as item_id,
+        product_name as item_name
     from segmented
     union all
     select
-        segment_type, segment, season, order_date, 'category' as item_kind, category as item_id,
+        segment_type,
+        segment,
+        season,
+        order_date,
+        'brand' as item_kind,
+        brand as item_id,
+        brand as item_name
+    from segmented
+    union all
+    select
+        segment_type,
+        segment,
+        season,
+        order_date,
+        'category' as item_kind,
+        category as item_id,
         category as item_name
     from segmented
 ),
@@ -130,7 +189,7 @@ windowed as (
     from as_of_days
     inner join daily
         on
-            daily.order_date <= as_of_days.as_of_date
+            as_of_days.as_of_date >= daily.order_date
             and daily.order_date > {{ dbt.dateadd('day', -365, 'as_of_days.as_of_date') }}
     group by
         as_of_days.as_of_date, daily.segment_type, daily.segment, daily.season, daily.item_kind, daily.item_id,

@@ -18,10 +18,16 @@ products as (
 ),
 
 baskets as (
-    select distinct 'bought_together' as kind, order_id as basket_id, product_id
+    select distinct
+        'bought_together' as kind,
+        order_id as basket_id,
+        product_id
     from order_lines
     union all
-    select distinct 'viewed_together' as kind, session_id as basket_id, product_id
+    select distinct
+        'viewed_together' as kind,
+        session_id as basket_id,
+        product_id
     from product_events
     where event_type = 'product_view'
 ),
@@ -48,7 +54,7 @@ pairs as (
         left_side.kind,
         left_side.product_id,
         right_side.product_id as related_product_id,
-        count(*) as support
+        count(*) as support  -- noqa: RF04
     from baskets as left_side
     inner join baskets as right_side
         on
@@ -92,7 +98,7 @@ final as (
         cast(scored.related_product_id as integer) as related_product_id,
         product_names.product_name,
         related_names.product_name as related_product_name,
-        cast(scored.support as bigint) as support,
+        cast(scored.support as bigint) as support,  -- noqa: RF04
         scored.support_share,
         scored.confidence,
         scored.lift,

@@ -24,7 +24,7 @@ events_by_day as (
     select
         product_id,
         event_date as performance_date,
-        count(case when event_type = 'product_view' then 1 end) as views,
+        count(case when event_type = 'product_view' then 1 end) as views,  -- noqa: RF04
         sum(case when event_type = 'product_view' then dwell_seconds end) as dwell_seconds,
         count(case when event_type = 'product_view' then dwell_seconds end) as timed_views,
         count(case when event_type = 'add_to_cart' then 1 end) as cart_adds
@@ -47,9 +47,15 @@ lines_by_day as (
 ),
 
 product_days as (
-    select product_id, performance_date from events_by_day
+    select
+        product_id,
+        performance_date
+    from events_by_day
     union
-    select product_id, performance_date from lines_by_day
+    select
+        product_id,
+        performance_date
+    from lines_by_day
 ),
 
 joined as (
@@ -59,7 +65,7 @@ joined as (
         products.brand,
         products.category,
         product_days.performance_date,
-        coalesce(events_by_day.views, 0) as views,
+        coalesce(events_by_day.views, 0) as views,  -- noqa: RF04
         coalesce(events_by_day.cart_adds, 0) as cart_adds,
         coalesce(lines_by_day.purchases, 0) as purchases,
         cast(coalesce(lines_by_day.units, 0) as bigint) as units,
