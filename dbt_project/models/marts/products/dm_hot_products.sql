@@ -3,6 +3,8 @@
     recent occurrence of each season. Segments: everybody ('all'), gender, age band (age at signup, from the birth
     date), region, and RFM segment (the customer's segment in dm_rfm_segments, as of the last day of the build).
     Ties rank by item id. A list with fewer than `ecom__hot_list_min_purchases` purchases behind it is thin. -#}
+{%- set age_days = dbt.datediff('users.birth_date', 'users.signup_date', 'day') %}
+
 with
 
 order_lines as (
@@ -40,9 +42,7 @@ lines as (
             when month(order_lines.order_date) in (6, 7, 8) then 'summer'
             else 'autumn'
         end as season,
-        floor(                        {{ dbt.datediff('users.birth_date', 'users.signup_date', 'day') }} / 365.25
-        )
-            as age_years,
+        floor({{ age_days }} / 365.25) as age_years,
         order_lines.order_date
     from order_lines
     inner join orders on order_lines.order_id = orders.order_id
