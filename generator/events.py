@@ -96,10 +96,10 @@ def build_events(
     n_products = len(cat.category)
     model = pf.product_model(cfg, n_products)
     signed_in = user_ids > 0
-    band = pf.age_band_of(pf.user_age_years(cfg.seed, user_ids))
-    tables = pf.session_tables(
-        cfg.market, pf.user_gender(cfg.seed, user_ids), band, pf.regions(cfg.market)[1][place]
-    )
+    gender, band = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    gender[signed_in] = pf.user_gender(cfg.seed, user_ids[signed_in])
+    band[signed_in] = pf.age_band_of(pf.user_age_years(cfg.seed, user_ids[signed_in]))
+    tables = pf.session_tables(cfg.market, gender, band, pf.regions(cfg.market)[1][place])
     component = np.searchsorted(np.cumsum(pf.COMPONENT_SHARE)[:-1], rng.random(len(v_session)), side="right")
     v_table = tables[v_session, np.where(signed_in[v_session], component, 0)]
     weights = pf.day_weights(cfg, n_products, plan.day)

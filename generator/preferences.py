@@ -2,7 +2,8 @@
 
 Every shopper of a signed-in session picks each product view from a *mixture*: with the shares of
 `COMPONENT_SHARE` the view follows the shop's base popularity, their gender's, their age band's or their region's
-preferences (anonymous visitors follow the base popularity alone). Each component is a Zipf-like popularity over
+preferences (anonymous visitors follow the base popularity alone; regions share preferences in `REGION_GROUPS`
+hashed groups). Each component is a Zipf-like popularity over
 its own hashed ranking of the catalog, times the component's category and brand leanings (hashed lognormal
 factors), times two terms that move with the calendar and are the same for every component:
 
@@ -42,12 +43,16 @@ GENDERS = ("female", "male", "nonbinary")
 SEASONS = ("winter", "spring", "summer", "autumn")
 
 SALT_GENDER, SALT_AGE_A, SALT_AGE_B = 0x5EED_0201, 0x5EED_0202, 0x5EED_0203
+SALT_REGION_GROUP = 0x5EED_0301
 SALT_COMPONENT = 0x5EED_0300  # + component table index: each table's ranking of the catalog
 SALT_CATEGORY_LEAN, SALT_BRAND_LEAN = 0x5EED_0400, 0x5EED_0500
 SALT_PEAK, SALT_SHELF, SALT_ANCHOR, SALT_PARTNER = 0x5EED_0601, 0x5EED_0602, 0x5EED_0603, 0x5EED_0604
 
 # Mixture shares of a signed-in shopper's product views: base, gender, age band, region.
 COMPONENT_SHARE = np.array([0.15, 0.45, 0.30, 0.10])
+# Regions share their preferences in groups (a hash of the region assigns it): neighbouring tastes, and a table
+# per group rather than per region keeps the day's draws cheap.
+REGION_GROUPS = 8
 COMPONENT_EXPONENT = 2.5  # steeper than the base popularity's: what a segment loves stands out
 CATEGORY_LEAN_SIGMA = 0.5  # lognormal spread of a component's leaning to each category
 BRAND_LEAN_SIGMA = 0.6  # and to each brand
@@ -130,18 +135,27 @@ def season_of(day: dt.date) -> int:
 
 
 def component_tables(market: str) -> tuple[tuple[int, int], ...]:
-    """(component, value) of every table: the base, each gender, each age band, each region."""
-    n_regions = len(regions(market)[0])
+    """(component, value) of every table: the base, each gender, each age band, each region group."""
     genders = [(1, g) for g in range(len(GENDERS))]
     bands = [(2, a) for a in range(len(AGE_BANDS))]
-    return ((0, 0), *genders, *bands, *((3, r) for r in range(n_regions)))
+    return ((0, 0), *genders, *bands, *((3, r) for r in range(REGION_GROUPS)))
+
+
+@functools.cache
+def region_group(market: str) -> np.ndarray:
+    """The preference group of each region (index into `regions(market)[0]`): a hash of its name's position."""
+    n = len(regions(market)[0])
+    return (hash_uniform(np.arange(n, dtype=np.uint64), 0, SALT_REGION_GROUP) * REGION_GROUPS).astype(
+        np.int64
+    )
 
 
 def session_tables(market: str, gender: np.ndarray, band: np.ndarray, region: np.ndarray) -> np.ndarray:
     """(n, 4) table index of each component for shoppers of these segments (base first)."""
     n_g, n_a = len(GENDERS), len(AGE_BANDS)
+    group = region_group(market)[region]
     return np.stack(
-        [np.zeros(len(gender), np.int64), 1 + gender, 1 + n_g + band, 1 + n_g + n_a + region], axis=1
+        [np.zeros(len(gender), np.int64), 1 + gender, 1 + n_g + band, 1 + n_g + n_a + group], axis=1
     )
 
 
@@ -154,10 +168,22 @@ class ProductModel:
     launch_offset_days: np.ndarray
     static: np.ndarray  # (tables, products): each table's popularity x its leanings, before the calendar
     partner: np.ndarray  # complement product id, 0 when not an anchor
+    shelf_days: np.ndarray  # shelf life: after it the product fades
+    peak_day: np.ndarray  # the day of the year its season peaks
+
+
+def product_model(cfg, n_products: int) -> ProductModel:
+    """The model of the first `n_products` products: a prefix of the model of whole catalog blocks (a product's
+    terms depend on its id and on lower ids only), so the days of one block share one computation."""
+    from generator.catalog import CATALOG_BLOCK
+
+    full = _block_model(cfg, -(-n_products // CATALOG_BLOCK) * CATALOG_BLOCK)
+    fields = ProductModel.__dataclass_fields__
+    return ProductModel(**{f: getattr(full, f)[..., :n_products] for f in fields})
 
 
 @functools.lru_cache(maxsize=4)
-def product_model(cfg, n_products: int) -> ProductModel:
+def _block_model(cfg, n_products: int) -> ProductModel:
     from generator.catalog import catalog
     from generator.vocab import vocabulary
 
@@ -177,9 +203,18 @@ def product_model(cfg, n_products: int) -> ProductModel:
         cat_lean = np.exp(CATEGORY_LEAN_SIGMA * _normal(cfg.seed, SALT_CATEGORY_LEAN, t, len(m.CATEGORIES)))
         brand_lean = np.exp(BRAND_LEAN_SIGMA * _normal(cfg.seed, SALT_BRAND_LEAN, t, len(vocab.brands)))
         static[t] = zipf * cat_lean[category] * brand_lean[brand]
-    model = ProductModel(category, brand, cat.launch_offset_days, static, complements(cfg.seed, category))
-    for a in (model.category, model.brand_code, model.launch_offset_days, model.static, model.partner):
-        a.flags.writeable = False
+    lo, hi = SHELF_LIFE_DAYS
+    model = ProductModel(
+        category=category,
+        brand_code=brand,
+        launch_offset_days=cat.launch_offset_days,
+        static=static,
+        partner=complements(cfg.seed, category),
+        shelf_days=lo + hash_uniform(ids, cfg.seed, SALT_SHELF) * (hi - lo),
+        peak_day=hash_uniform(ids, cfg.seed, SALT_PEAK) * 365.25,
+    )
+    for f in ProductModel.__dataclass_fields__:
+        getattr(model, f).flags.writeable = False
     return model
 
 
@@ -193,21 +228,17 @@ def _normal(seed: int, salt: int, table: int, n: int) -> np.ndarray:
 def day_weights(cfg, n_products: int, day: dt.date) -> np.ndarray:
     """(tables, products) view weights of every component table on `day` (0 for products not yet launched)."""
     model = product_model(cfg, n_products)
-    return model.static * calendar_factor(cfg.seed, model, (day - cfg.opening_date).days, day)
+    return model.static * calendar_factor(model, (day - cfg.opening_date).days, day)
 
 
-def calendar_factor(seed: int, products: ProductModel, day_offset: int, day: dt.date) -> np.ndarray:
+def calendar_factor(products: ProductModel, day_offset: int, day: dt.date) -> np.ndarray:
     """Each product's drift (launch boost, fading) and season on the day; 0 before its launch."""
-    ids = np.arange(1, len(products.category) + 1, dtype=np.uint64)
     age = day_offset - products.launch_offset_days
-    lo, hi = SHELF_LIFE_DAYS
-    shelf = lo + hash_uniform(ids, seed, SALT_SHELF) * (hi - lo)
     drift = (1.0 + LAUNCH_BOOST * np.exp(-np.maximum(age, 0) / LAUNCH_DAYS)) * np.exp(
-        -np.maximum(age - shelf, 0.0) / FADE_DAYS
+        -np.maximum(age - products.shelf_days, 0.0) / FADE_DAYS
     )
-    peak = hash_uniform(ids, seed, SALT_PEAK) * 365.25
     doy = day.timetuple().tm_yday
-    season = 1.0 + PRODUCT_SEASON_AMPLITUDE * np.cos(2.0 * np.pi * (doy - peak) / 365.25)
+    season = 1.0 + PRODUCT_SEASON_AMPLITUDE * np.cos(2.0 * np.pi * (doy - products.peak_day) / 365.25)
     return np.where(age >= 0, drift * season, 0.0)
 
 

@@ -49,8 +49,10 @@ def _segments(market: str) -> list[tuple[str, str, np.ndarray]]:
     """(segment_type, segment, coefficients over the component tables) of every list the truth holds."""
     tables = pf.component_tables(market)
     names, _, region_share = pf.regions(market)
+    group = pf.region_group(market)
     w = pf.COMPONENT_SHARE
-    pop = {1: m.GENDER_MIX, 2: pf.age_band_shares(), 3: region_share}
+    group_share = np.bincount(group, weights=region_share, minlength=pf.REGION_GROUPS)
+    pop = {1: m.GENDER_MIX, 2: pf.age_band_shares(), 3: group_share}
 
     def coefficients(fixed: dict[int, int]) -> np.ndarray:
         c = np.zeros(len(tables))
@@ -66,7 +68,7 @@ def _segments(market: str) -> list[tuple[str, str, np.ndarray]]:
     out = [("all", "all", coefficients({}))]
     out += [("gender", g, coefficients({1: i})) for i, g in enumerate(pf.GENDERS)]
     out += [("age_band", a, coefficients({2: i})) for i, a in enumerate(pf.AGE_BANDS)]
-    out += [("region", r, coefficients({3: i})) for i, r in enumerate(names)]
+    out += [("region", r, coefficients({3: int(group[i])})) for i, r in enumerate(names)]
     return out
 
 
@@ -89,8 +91,10 @@ def line_shares(cfg: GeneratorConfig, day: dt.date) -> tuple[list[tuple[str, str
     coef = np.stack([c for _, _, c in segments])
     organic = (1.0 - OUT_OF_INTENT) * q[model.category] * (coef @ within) + OUT_OF_INTENT * (coef @ tables)
     anchors = np.flatnonzero(model.partner > 0)
-    shares = organic.copy()
-    np.add.at(shares, (slice(None), model.partner[anchors] - 1), COMPANION_LINE * organic[:, anchors])
+    target = model.partner[anchors] - 1
+    shares = organic + COMPANION_LINE * np.stack(
+        [np.bincount(target, weights=row[anchors], minlength=n_products) for row in organic]
+    )
     lines_per_order = (1.0 + EXTRA_LINES) * shares[0].sum()  # organic lines sum to 1 per 1 + EXTRA_LINES
     shares = shares / shares.sum(axis=1, keepdims=True)
     facts = {
@@ -124,31 +128,37 @@ def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
         "category": (np.array(pf.CATEGORY_NAMES), model.category),
     }
     season = pf.SEASONS[pf.season_of(plan.day)]
-    cols: dict[str, list] = {
-        k: [] for k in ("segment_type", "segment", "item_kind", "item_id", "rank", "share")
-    }
+    parts = []
     for kind, (ids, group) in kinds.items():
         per_item = shares if group is None else _grouped(shares, group, len(ids))
         k = min(TOP_N, per_item.shape[1])
-        top = np.argsort(-per_item, axis=1, kind="stable")[:, :k]
-        for s, (segment_type, segment) in enumerate(segments):
-            cols["segment_type"] += [segment_type] * k
-            cols["segment"] += [segment] * k
-            cols["item_kind"] += [kind] * k
-            cols["item_id"] += ids[top[s]].tolist()
-            cols["rank"] += list(range(1, k + 1))
-            cols["share"] += per_item[s, top[s]].tolist()
+        top = np.argpartition(-per_item, k - 1, axis=1)[:, :k]  # the k largest, then in order
+        order = np.lexsort((top, -np.take_along_axis(per_item, top, axis=1)), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        parts.append((kind, k, ids[top].ravel(), np.take_along_axis(per_item, top, axis=1).ravel()))
+    seg_type = np.array([a for a, _ in segments], dtype=object)
+    seg_value = np.array([b for _, b in segments], dtype=object)
+    cols = {
+        "segment_type": np.concatenate([np.repeat(seg_type, k) for _, k, _, _ in parts]),
+        "segment": np.concatenate([np.repeat(seg_value, k) for _, k, _, _ in parts]),
+        "item_kind": np.concatenate(
+            [np.full(len(segments) * k, kind, dtype=object) for kind, k, _, _ in parts]
+        ),
+        "item_id": np.concatenate([ids for _, _, ids, _ in parts]),
+        "rank": np.concatenate([np.tile(np.arange(1, k + 1), len(segments)) for _, k, _, _ in parts]),
+        "share": np.concatenate([share for _, _, _, share in parts]),
+    }
     n = len(cols["rank"])
     return pa.table(
         {
             "segment_type": pa.array(cols["segment_type"], pa.string()),
             "segment": pa.array(cols["segment"], pa.string()),
-            "season": pa.array([season] * n, pa.string()),
+            "season": pa.array(np.full(n, season, dtype=object), pa.string()),
             "item_kind": pa.array(cols["item_kind"], pa.string()),
-            "rank": pa.array(cols["rank"], pa.int32()),
-            "item_id": pa.array(cols["item_id"], pa.string()),
+            "rank": pa.array(cols["rank"].astype(np.int32), pa.int32()),
+            "item_id": pa.array(cols["item_id"].astype(str).astype(object), pa.string()),
             "share": pa.array(cols["share"], pa.float64()),
-            "expected_orders": pa.array([facts["expected_orders"]] * n, pa.float64()),
+            "expected_orders": pa.array(np.full(n, facts["expected_orders"]), pa.float64()),
         }
     )
 
