@@ -88,23 +88,30 @@ def line_shares(cfg: GeneratorConfig, day: dt.date) -> tuple[list[tuple[str, str
     q = np.bincount(plan.intent, weights=buy, minlength=n_cat)
     q = q / q.sum() if q.sum() > 0 else np.full(n_cat, 1.0 / n_cat)
     segments = _segments(cfg.market)
-    coef = np.stack([c for _, _, c in segments])
+    # regions of one preference group share their list: compute each distinct mixture once
+    coef, row_of = np.unique(np.stack([c for _, _, c in segments]), axis=0, return_inverse=True)
+    row_of = row_of.ravel()
+    everybody = int(row_of[0])
     organic = (1.0 - OUT_OF_INTENT) * q[model.category] * (coef @ within) + OUT_OF_INTENT * (coef @ tables)
     anchors = np.flatnonzero(model.partner > 0)
     target = model.partner[anchors] - 1
     shares = organic + COMPANION_LINE * np.stack(
         [np.bincount(target, weights=row[anchors], minlength=n_products) for row in organic]
     )
-    lines_per_order = (1.0 + EXTRA_LINES) * shares[0].sum()  # organic lines sum to 1 per 1 + EXTRA_LINES
+    lines_per_order = (1.0 + EXTRA_LINES) * shares[
+        everybody
+    ].sum()  # organic lines sum to 1 per 1 + EXTRA_LINES
     shares = shares / shares.sum(axis=1, keepdims=True)
     facts = {
-        "organic": organic[0] / organic[0].sum(),
+        "organic": organic[everybody] / organic[everybody].sum(),
+        "row_of": row_of,
+        "everybody": everybody,
         "lines_per_order": lines_per_order,
         "expected_orders": float(buy.sum()),
         "model": model,
         "tables": tables,
         "within": within,
-        "coef_all": coef[0],
+        "coef_all": coef[everybody],
         "intent_views": np.bincount(plan.intent, weights=p_view, minlength=n_cat),
         "anonymous_view_share": float(p_view[plan.session_type == 0].sum() / max(p_view.sum(), 1e-12)),
     }
@@ -135,7 +142,9 @@ def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
         top = np.argpartition(-per_item, k - 1, axis=1)[:, :k]  # the k largest, then in order
         order = np.lexsort((top, -np.take_along_axis(per_item, top, axis=1)), axis=1)
         top = np.take_along_axis(top, order, axis=1)
-        parts.append((kind, k, ids[top].ravel(), np.take_along_axis(per_item, top, axis=1).ravel()))
+        top_share = np.take_along_axis(per_item, top, axis=1)
+        rows = facts["row_of"]
+        parts.append((kind, k, ids[top[rows]].ravel(), top_share[rows].ravel()))
     seg_type = np.array([a for a, _ in segments], dtype=object)
     seg_value = np.array([b for _, b in segments], dtype=object)
     cols = {
@@ -174,7 +183,8 @@ def build_complement_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     # baskets: P(holds x) ~ lines per order x x's line share (shares are small: one line of x per basket)
     lines = facts["lines_per_order"]
     organic = facts["organic"] * (1.0 + EXTRA_LINES)
-    p_a, p_b = lines * shares[0][anchors], lines * shares[0][partner]
+    everybody = shares[facts["everybody"]]
+    p_a, p_b = lines * everybody[anchors], lines * everybody[partner]
     both = organic[anchors] * COMPANION_LINE + p_a * p_b
     # sessions that view products: the first view is in the intent, later ones in it at INTENT_VIEW_SHARE;
     # anonymous visitors view by the base table only
