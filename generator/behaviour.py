@@ -40,9 +40,10 @@ PURCHASE_PROPENSITY_SHAPE = 0.5
 SPEND_LEVEL_SHAPE = 0.2
 EXTRA_UNIT_RATE = 0.7
 # The mean order subtotal at one unit per line, before discounts, in cents: the shop's product mix (intent
-# categories, popularity, prices), the same for every user. Estimated from generated orders (small, seed 42, the
-# demo window); the per-user truth multiplies it by the user's units per line (see generator/truth.py).
-UNIT_BASKET_CENTS = 13_800.0
+# categories, popularity, prices, the complements that join carts), the same for every user. Estimated from
+# generated orders (small, seed 42, the demo window: 15,155 orders, 1.68 lines each); the per-user truth multiplies
+# it by the user's units per line (see generator/truth.py).
+UNIT_BASKET_CENTS = 15_400.0
 ANONYMOUS_CART = 0.5  # add-to-cart multiplier of visitors who are not signed in (propensity 1)
 
 # Personas are coarse groups over the traits: a power buyer visits and buys at least POWER_BUYER_SCORE times the

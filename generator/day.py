@@ -23,6 +23,7 @@ from generator.experiments import build_experiments
 from generator.localtime import session_places_and_starts
 from generator.orders import build_orders, build_status_changes
 from generator.plan import SessionPlan, order_summary, session_plan
+from generator.product_truth import build_complement_truth, build_product_truth
 from generator.truth import build_user_truth
 from generator.users import build_users
 
@@ -56,5 +57,7 @@ def generate_day(cfg: GeneratorConfig, day: dt.date) -> Day:
         "experiment_exposures": clicks.exposures,
         "experiments": build_experiments(day),
         "event_truth": clicks.truth,
+        "product_truth": build_product_truth(cfg, plan),
+        "complement_truth": build_complement_truth(cfg, plan),
     }
     return Day(tables=tables, plan=plan)

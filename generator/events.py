@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from generator import behaviour as m
 from generator import experiments
+from generator import preferences as pf
 from generator.arrow import SECONDS_PER_DAY, dictionary, nullable_int, timestamps
 from generator.catalog import Catalog
 from generator.config import GeneratorConfig
@@ -90,7 +91,21 @@ def build_events(
     first_view = v_first[has_views]
     in_intent = rng.random(len(v_session)) < m.INTENT_VIEW_SHARE
     in_intent[first_view] = True
-    v_product_idx = _pick_products(cfg, plan, cat, rng, plan.intent[v_session], in_intent)
+    # Each view follows one component of the shopper's preferences (preferences.py): the base popularity, or
+    # their gender's, age band's or region's; anonymous visitors follow the base popularity.
+    n_products = len(cat.category)
+    model = pf.product_model(cfg, n_products)
+    signed_in = user_ids > 0
+    gender, band = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    gender[signed_in] = pf.user_gender(cfg.seed, user_ids[signed_in])
+    band[signed_in] = pf.age_band_of(pf.user_age_years(cfg.seed, user_ids[signed_in]))
+    tables = pf.session_tables(cfg.market, gender, band, pf.regions(cfg.market)[1][place])
+    component = np.searchsorted(np.cumsum(pf.COMPONENT_SHARE)[:-1], rng.random(len(v_session)), side="right")
+    v_table = tables[v_session, np.where(signed_in[v_session], component, 0)]
+    weights = pf.day_weights(cfg, n_products, plan.day)
+    v_product_idx = _pick_products(
+        weights, cat.category, rng, v_table, plan.intent[v_session].astype(np.int64), in_intent
+    )
 
     # Cart adds: the first product viewed is added first (an order's first line is of its intent category),
     # further adds are weighted by category affinity; a session adds 1 + Binomial(views - 1).
@@ -118,6 +133,25 @@ def build_events(
     remove_pick = np.where(n_add >= 2, 1 + (rng.random(n) * (n_add - 1)).astype(np.int64), 0)
     v_removed = v_added & removes[v_session] & (add_rank == remove_pick[v_session])
     n_remove = removes.astype(np.int64)
+
+    # Complements (preferences.py): a view of an anchor may be followed by a view of its complement, which
+    # joins the cart (with its own units) when the anchor stays in it.
+    partner = model.partner[v_product_idx]
+    companion = np.flatnonzero((partner > 0) & (rng.random(len(v_session)) < pf.COMPANION_VIEW))
+    if len(companion):
+        joins = v_added[companion] & ~v_removed[companion] & (rng.random(len(companion)) < pf.COMPANION_ADD)
+        units = np.where(joins, 1 + rng.poisson(extra_units[companion]), 0)
+        after = companion + 1
+        v_session = np.insert(v_session, after, v_session[companion])
+        v_product_idx = np.insert(v_product_idx, after, partner[companion] - 1)
+        v_added = np.insert(v_added, after, joins)
+        v_removed = np.insert(v_removed, after, False)
+        v_quantity = np.insert(v_quantity, after, units)
+        v_click = np.insert(v_click, after, rng.random(len(companion)) < CLICK_SHARE)
+        v_scroll = np.insert(v_scroll, after, rng.random(len(companion)) < SCROLL_SHARE)
+        n_views = np.bincount(v_session, minlength=n)
+        v_first = np.concatenate([[0], np.cumsum(n_views)[:-1]]) if n else np.zeros(0, np.int64)
+        first_view = v_first[has_views]
 
     checkout = (stage >= STAGE_CHECKOUT).astype(np.int64)
     purchase = (stage == STAGE_PURCHASE).astype(np.int64)
@@ -262,27 +296,34 @@ def _add_ranks(
 
 
 def _pick_products(
-    cfg: GeneratorConfig,
-    plan: SessionPlan,
-    cat: Catalog,
+    weights: np.ndarray,
+    category_of: np.ndarray,
     rng: np.random.Generator,
+    table: np.ndarray,
     category: np.ndarray,
     in_category: np.ndarray,
 ) -> np.ndarray:
-    """Product index per view, by popularity among the products on sale: within `category` where
-    `in_category`, else across the whole catalog (one searchsorted over per-category cumulative weights)."""
-    available = cat.launch_offset_days <= (plan.day - cfg.opening_date).days
-    by_category = np.argsort(cat.category, kind="stable")
-    weight = np.where(available, cat.popularity, 0.0)[by_category]
-    cum = np.cumsum(weight)
-    bounds = np.searchsorted(cat.category[by_category], np.arange(len(m.CATEGORIES) + 1), side="left")
-    cum0 = np.concatenate([[0.0], cum])
-    lo_cat, hi_cat = cum0[bounds[:-1]], cum0[bounds[1:]]
-    usable = in_category & (hi_cat[category] > lo_cat[category])  # a category with nothing on sale: any
-    lo = np.where(usable, lo_cat[category], 0.0)
-    hi = np.where(usable, hi_cat[category], cum[-1])
+    """Product index per view, drawn from its component `table` of `weights` (preferences.py): within
+    `category` where `in_category`, else across the whole catalog. One searchsorted over every table's
+    per-category cumulative weights laid end to end (row t spans [t, t + 1])."""
+    n_tables, n_products = weights.shape
+    by_category = np.argsort(category_of, kind="stable")
+    w = weights[:, by_category]
+    w = w / w.sum(axis=1, keepdims=True)
+    cum = np.cumsum(w, axis=1)
+    cum[:, -1] = 1.0
+    cum += np.arange(n_tables)[:, None]
+    flat = cum.ravel()
+    bounds = np.searchsorted(category_of[by_category], np.arange(len(m.CATEGORIES) + 1), side="left")
+    edges = np.concatenate([np.arange(n_tables)[:, None], cum], axis=1)  # [t, k]: weight before position k
+    lo_cat, hi_cat = edges[:, bounds[:-1]], edges[:, bounds[1:]]
+    lo_c, hi_c = lo_cat[table, category], hi_cat[table, category]
+    usable = in_category & (hi_c > lo_c)  # a category with nothing on sale: any
+    lo = np.where(usable, lo_c, table.astype(np.float64))
+    hi = np.where(usable, hi_c, table + 1.0)
     u = np.minimum(lo + rng.random(len(category)) * (hi - lo), np.nextafter(hi, lo))
-    return by_category[np.searchsorted(cum, u, side="right").clip(0, len(cum) - 1)]
+    pos = np.searchsorted(flat, u, side="right").clip(0, len(flat) - 1)
+    return by_category[pos % n_products]
 
 
 def _page_codes(

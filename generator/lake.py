@@ -21,7 +21,7 @@ from generator.config import ConfigError, GeneratorConfig
 
 TABLES = (
     "users", "products", "orders", "order_items", "user_events", "order_status_changes", "answer_key",
-    "user_truth", "experiment_exposures", "experiments", "event_truth",
+    "user_truth", "experiment_exposures", "experiments", "event_truth", "product_truth", "complement_truth",
 )  # fmt: skip
 CORE_TABLES = ("users", "products", "orders", "order_items", "user_events")
 MARKER = "_lake.json"

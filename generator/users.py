@@ -14,6 +14,7 @@ from generator.config import GeneratorConfig
 from generator.localtime import user_places
 from generator.places import coded, market_places
 from generator.plan import SessionPlan
+from generator.preferences import user_age_years, user_gender
 from generator.streams import STREAM_USERS, stream
 from generator.vocab import EMAIL_DOMAINS, vocabulary
 
@@ -25,7 +26,7 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     new = np.flatnonzero(plan.session_type == 1)
     n = len(new)
     ids = plan.users_before + 1 + np.arange(n, dtype=np.int64)
-    gender = rng.choice(3, size=n, p=m.GENDER_MIX)
+    gender = user_gender(cfg.seed, ids)  # gender and age are hashes of the id: preferences.py reads them too
     female_pick = vocab.female[rng.integers(0, len(vocab.female), size=n)]
     male_pick = vocab.male[rng.integers(0, len(vocab.male), size=n)]
     use_female = (gender == 0) | ((gender == 2) & (rng.random(n) < m.NONBINARY_FEMALE_NAME_SHARE))
@@ -38,7 +39,7 @@ def build_users(cfg: GeneratorConfig, plan: SessionPlan, session_start: np.ndarr
     )
     local = pc.binary_join_element_wise(vocab.first_email.take(first_pick), last_id, ".")
     email = pc.binary_join_element_wise(local, domain, "@")
-    age_years = np.clip(rng.gamma(*m.AGE_GAMMA, size=n) + m.AGE_OFFSET_YEARS, *m.AGE_RANGE_YEARS)
+    age_years = user_age_years(cfg.seed, ids)
     birth_days = (plan.day - dt.date(1970, 1, 1)).days - np.round(age_years * 365.25).astype(np.int64)
     place = user_places(cfg, ids)  # a pure function of (seed, user id): see localtime.py
     places = market_places(cfg.market)

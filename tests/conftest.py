@@ -20,6 +20,7 @@ import pytest
 
 from pipeline.settings import Settings
 from tests.support.ecom import REPO, TINY_END, TINY_START, ecom, free_port
+from tests.support.marts import SMALL_END, SMALL_START
 from tests.support.postgres import BiServer, reachable_tmp_dir
 from tests.support.synthetic import write_build
 
@@ -48,6 +49,19 @@ def tiny_run(tmp_path_factory) -> Path:
     """A published tiny run over two weeks, shared by the read-only end-to-end tests."""
     data_dir = tmp_path_factory.mktemp("tiny-run")
     ecom("run", "--scale", "tiny", "--start", str(TINY_START), "--end", str(TINY_END), data_dir=data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory) -> Path:
+    """A `small` window generated and built (all dbt tests passing); returns its data dir. Shared by the dbt
+    truth and reference tests and the product truth tests."""
+    data_dir = tmp_path_factory.mktemp("small-build")
+    ecom(
+        "generate", "--scale", "small", "--start", str(SMALL_START), "--end", str(SMALL_END),
+        "--workers", "2", data_dir=data_dir,
+    )  # fmt: skip
+    ecom("build", data_dir=data_dir)
     return data_dir
 
 

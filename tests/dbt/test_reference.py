@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.dbt import reference
+from tests.dbt import reference, reference_products
 from tests.support.ecom import REPO
 from tests.support.marts import MARTS, PREDICTIVE_MARTS, STATISTICS_MARTS, lake_frame, read_mart
 
@@ -66,6 +66,20 @@ COMPARED = {
         ["rfm_code", "segment_name", "recency_days", "frequency", "monetary", "recency_score", "frequency_score",
          "monetary_score", "fm_score", "segment_customers", "segment_customer_share", "segment_revenue",
          "segment_revenue_share", "last_order_date", "as_of_date"],
+    ),
+    "dm_product_performance": (
+        ["product_id", "performance_date"],
+        ["product_name", "brand", "category", "abc_class", "views", "cart_adds", "purchases", "units",
+         "returned_purchases", "revenue", "dwell_seconds", "average_dwell_seconds", "conversion_rate",
+         "return_rate", "popularity_score"],
+    ),
+    "dm_hot_products": (
+        ["as_of_date", "segment_type", "segment", "season", "item_kind", "rank"],
+        ["item_id", "item_name", "purchases", "list_purchases", "is_thin"],
+    ),
+    "dm_product_affinity": (
+        ["kind", "product_id", "related_product_id"],
+        ["product_name", "related_product_name", "support", "support_share", "confidence", "lift", "rank"],
     ),
 }  # fmt: skip
 
@@ -130,6 +144,7 @@ def lake(small_build):
         "products": products,
         "lines": reference.order_lines(lake_frame(small_build, "order_items"), orders, products),
         "calendar": calendar,
+        "vars": project["vars"],
     }
 
 
@@ -148,6 +163,18 @@ def expected_mart(mart: str, lake: dict) -> pd.DataFrame:
         )
     if mart == "dm_cohort_retention":
         return reference.cohorts(lake["users"], lake["orders"])
+    if mart == "dm_product_performance":
+        cap = float(lake["vars"]["ecom__dwell_cap_seconds"])
+        return reference_products.product_performance(lake["events"], lake["lines"], lake["products"], cap)
+    if mart == "dm_hot_products":
+        return reference_products.hot_products(
+            lake["lines"], lake["users"], reference.rfm(lake["orders"]), lake["products"],
+            int(lake["vars"]["ecom__hot_list_min_purchases"]),
+        )  # fmt: skip
+    if mart == "dm_product_affinity":
+        return reference_products.product_affinity(
+            lake["lines"], lake["events"], lake["products"], int(lake["vars"]["ecom__affinity_min_support"])
+        )
     return reference.rfm(lake["orders"])
 
 

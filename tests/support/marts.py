@@ -20,6 +20,9 @@ MARTS = (
     "dm_category_performance",
     "dm_cohort_retention",
     "dm_rfm_segments",
+    "dm_product_performance",
+    "dm_hot_products",
+    "dm_product_affinity",
 )
 # Statistical marts (DuckDB only): scored against the generator's truth in tests/stats/, not by a pandas copy.
 STATISTICS_MARTS = (

@@ -1,0 +1,227 @@
+{#- Top-10 products, brands and categories per segment and season, as of each day with orders. A list as of day D
+    for season S counts the purchases (order lines) placed in S in the 365 days up to and including D: the most
+    recent occurrence of each season. Segments: everybody ('all'), gender, age band (age at signup, from the birth
+    date), region, and RFM segment (the customer's segment in dm_rfm_segments, as of the last day of the build).
+    Ties rank by item id. A list with fewer than `ecom__hot_list_min_purchases` purchases behind it is thin. -#}
+{%- set age_days = dbt.datediff('users.birth_date', 'users.signup_date', 'day') %}
+
+with
+
+order_lines as (
+    select * from {{ ref('int_order_items_enriched') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_enriched') }}
+),
+
+users as (
+    select * from {{ ref('stg_lake__users') }}
+),
+
+customers as (
+    select * from {{ ref('dm_rfm_segments') }}
+),
+
+products as (
+    select * from {{ ref('stg_lake__products') }}
+),
+
+lines as (
+    select
+        order_lines.product_id,
+        products.product_name,
+        products.brand,
+        products.category,
+        users.gender,
+        users.region,
+        customers.segment_name as rfm_segment,
+        case
+            when month(order_lines.order_date) in (12, 1, 2) then 'winter'
+            when month(order_lines.order_date) in (3, 4, 5) then 'spring'
+            when month(order_lines.order_date) in (6, 7, 8) then 'summer'
+            else 'autumn'
+        end as season,
+        floor({{ age_days }} / 365.25) as age_years,
+        order_lines.order_date
+    from order_lines
+    inner join orders on order_lines.order_id = orders.order_id
+    inner join users on orders.user_id = users.user_id
+    left join customers on orders.user_id = customers.user_id
+    left join products
+        on
+            order_lines.product_id = products.product_id
+            and order_lines.order_date = products.price_date
+),
+
+banded as (
+    select
+        *,
+        case
+            when age_years < 25 then '18-24'
+            when age_years < 35 then '25-34'
+            when age_years < 45 then '35-44'
+            when age_years < 55 then '45-54'
+            when age_years < 65 then '55-64'
+            else '65+'
+        end as age_band
+    from lines
+),
+
+segmented as (
+    select
+        'all' as segment_type,
+        'all' as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
+    from banded
+    union all
+    select
+        'gender' as segment_type,
+        gender as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
+    from banded
+    union all
+    select
+        'age_band' as segment_type,
+        age_band as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
+    from banded
+    union all
+    select
+        'region' as segment_type,
+        region as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
+    from banded
+    union all
+    select
+        'rfm_segment' as segment_type,
+        rfm_segment as segment,
+        season,
+        order_date,
+        product_id,
+        product_name,
+        brand,
+        category
+    from banded
+    where rfm_segment is not null
+),
+
+items as (
+    select
+        segment_type,
+        segment,
+        season,
+        order_date,
+        'product' as item_kind,
+        cast(product_id as {{ dbt.type_string() }}) as item_id,
+        product_name as item_name
+    from segmented
+    union all
+    select
+        segment_type,
+        segment,
+        season,
+        order_date,
+        'brand' as item_kind,
+        brand as item_id,
+        brand as item_name
+    from segmented
+    union all
+    select
+        segment_type,
+        segment,
+        season,
+        order_date,
+        'category' as item_kind,
+        category as item_id,
+        category as item_name
+    from segmented
+),
+
+daily as (
+    select
+        segment_type,
+        segment,
+        season,
+        item_kind,
+        item_id,
+        item_name,
+        order_date,
+        count(*) as purchases
+    from items
+    group by segment_type, segment, season, item_kind, item_id, item_name, order_date
+),
+
+as_of_days as (
+    select distinct order_date as as_of_date from order_lines
+),
+
+windowed as (
+    select
+        as_of_days.as_of_date,
+        daily.segment_type,
+        daily.segment,
+        daily.season,
+        daily.item_kind,
+        daily.item_id,
+        daily.item_name,
+        sum(daily.purchases) as purchases
+    from as_of_days
+    inner join daily
+        on
+            as_of_days.as_of_date >= daily.order_date
+            and daily.order_date > {{ dbt.dateadd('day', -365, 'as_of_days.as_of_date') }}
+    group by
+        as_of_days.as_of_date, daily.segment_type, daily.segment, daily.season, daily.item_kind, daily.item_id,
+        daily.item_name
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by as_of_date, segment_type, segment, season, item_kind
+            order by purchases desc, item_id asc
+        ) as item_rank,
+        sum(purchases) over (partition by as_of_date, segment_type, segment, season, item_kind) as list_purchases
+    from windowed
+),
+
+final as (
+    select
+        segment_type,
+        segment,
+        season,
+        item_kind,
+        cast(item_rank as integer) as rank,
+        item_id,
+        item_name,
+        cast(purchases as bigint) as purchases,
+        cast(list_purchases as bigint) as list_purchases,
+        list_purchases < {{ var('ecom__hot_list_min_purchases') }} as is_thin,
+        as_of_date
+    from ranked
+    where item_rank <= 10
+)
+
+select * from final
