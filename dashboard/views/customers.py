@@ -175,6 +175,10 @@ def _risk_bands(bands: pd.DataFrame, latest: pd.Timestamp) -> None:
         day = earlier.scored_at.max()
         rows = earlier[earlier.scored_at == day].set_index("risk_band").reindex(list(BANDS)).reset_index()
         rows = rows.dropna(subset=["customers"]).assign(risk_band=lambda d: d.risk_band.map(humanize))
+        st.caption(
+            f"The scores as of {day:%d %b %Y}, {(latest - day).days} days before, against what happened since: "
+            "the share of each band's customers who placed no order in those days."
+        )
         table(
             rows[["risk_band", "customers", "mean_churn_probability", "observed_churn_rate"]].rename(
                 columns=LABELS
@@ -258,7 +262,9 @@ def _retention_list(targets: pd.DataFrame) -> None:
     )
     show(fig, by_reason.rename(columns=LABELS), "Value at risk by reason")
     table(
-        shown.head(int(top)).assign(risk_band=lambda d: d.risk_band.map(humanize)).rename(columns=LABELS),
+        shown.head(int(top))
+        .assign(risk_band=lambda d: d.risk_band.map(humanize), user_id=lambda d: d.user_id.astype(str))
+        .rename(columns=LABELS),
         f"The {min(len(shown), int(top))} customers to act on first",
         money_columns=(LABELS["predicted_spend_365d"], LABELS["value_at_risk"]),
         percent_columns=(LABELS["churn_probability"],),
