@@ -24,7 +24,7 @@ import streamlit as st
 from dashboard.filters import Filters
 from dashboard.marts import date_bounds, load, publication, segments
 from dashboard.ui import humanize
-from dashboard.views import categories, cohorts, experiments, forecast, funnel, kpis, rfm, traffic
+from dashboard.views import categories, cohorts, customers, experiments, forecast, funnel, kpis, rfm, traffic
 from generator.config import ConfigError
 from pipeline.read import PublishRefused
 from pipeline.settings import Settings
@@ -58,6 +58,14 @@ PAGES = {
         Scope(
             dates="RFM scores cover the whole history, as of the last order day.",
             segments="RFM segments are not split by channel or device in the marts.",
+        ),
+    ),
+    "customers": (
+        customers.page,
+        "Customers",
+        Scope(
+            dates="Scores are as of the last published day.",
+            segments="Customers are scored as a whole base, not by session channel or device.",
         ),
     ),
     "forecast": (

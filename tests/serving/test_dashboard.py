@@ -758,3 +758,40 @@ def test_forecast_and_experiments_pages(dashboard, page, settings):
         points = chart(page, f"{experiment_id}: lift against zero")["traces"][0]
         assert min(abs(x - lift) for x in points["x"]) <= 1e-9, (experiment_id, lift, points["x"])
     assert page.get_by_text("Sample-ratio check: p =").count() == len(running)
+
+
+def test_customers_page_says_what_history_it_needs(dashboard, page, settings):
+    """This shop's 58 days are fewer than the customer models train on: the Customers page draws no empty chart
+    and no headline but says how many days training needs and how many the published marts hold; the number it
+    uses is the training code's own."""
+    from dashboard.views.customers import FEATURE_DAYS
+    from pipeline.train import churn_horizon_days, needed_days
+    from pipeline.train.models import MIN_FEATURE_DAYS
+
+    assert FEATURE_DAYS == MIN_FEATURE_DAYS  # the dashboard's copy of the training code's constant
+    horizon = churn_horizon_days(settings)
+    needed = needed_days(horizon)
+    with published_duckdb(settings) as con:
+        scored = one(con, "select count(*) from marts.dm_customer_churn")[0]
+        held, first, last = one(
+            con,
+            "select datediff('day', min(kpi_date), max(kpi_date)) + 1, min(kpi_date), max(kpi_date) "
+            "from marts.dm_kpi_daily",
+        )
+    assert scored == 0 and held < needed, (scored, held, needed)
+    page.goto(f"{dashboard}/customers")
+    page.get_by_role("heading", name="Customers", exact=True).wait_for(timeout=180_000)
+    message = page.get_by_text("No customer scores yet")
+    message.wait_for(timeout=180_000)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=180_000)
+    text = message.inner_text()
+    assert f"train on {needed} days of history" in text, text
+    assert f"churn horizon of {horizon} days after {MIN_FEATURE_DAYS} days of features" in text, text
+    assert f"hold {held} days ({first:%d %b %Y} to {last:%d %b %Y})" in text, text
+    assert f"{needed - held} more days" in text, text
+    assert page.locator(".js-plotly-plot").count() == 0
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0
+    nav = page.get_by_test_id("stSidebar").get_by_role("link", name="Customers", exact=True)
+    assert nav.count() == 1
+    assert "Dates do not apply here" in page.get_by_test_id("stSidebar").inner_text()
