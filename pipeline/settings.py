@@ -6,9 +6,11 @@ with one line that names the field, the variable it came from and what is allowe
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +35,26 @@ DEMO_END = dt.date(2025, 12, 31)
 ENV_PREFIX = "ECOM_"
 PORT_RANGE = (1024, 65535)
 ENGINES = ("duckdb", "spark")  # dbt targets of dbt_project/profiles.yml that `ecom build` can run
+
+
+def stored_secret(path: Path, configured: str = "", nbytes: int = 24) -> str:
+    """The configured value, else the one generated earlier at `path`, else a new one stored there with 0600
+    permissions (its folder 0700): the passwords and tokens the project generates under `secrets/`."""
+    if configured:
+        return configured
+    with contextlib.suppress(FileNotFoundError):
+        value = path.read_text().strip()
+        if value:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    value = secrets.token_urlsafe(nbytes)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    os.replace(tmp, path)
+    return value
 
 
 def parse_date(value: Any, name: str) -> dt.date:

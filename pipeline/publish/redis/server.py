@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import subprocess
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from pipeline.errors import BadInput
 from pipeline.publish.postgres.cluster import port_in_use
 from pipeline.read import REDIS_PASSWORD_FILE
-from pipeline.settings import Settings
+from pipeline.settings import Settings, stored_secret
 
 
 class RedisError(BadInput):
@@ -27,20 +26,7 @@ class RedisError(BadInput):
 
 def redis_password(settings: Settings) -> str:
     """The local server's password: generated once into `secrets/redis.password` (0600)."""
-    path = settings.secrets_dir / REDIS_PASSWORD_FILE
-    with contextlib.suppress(FileNotFoundError):
-        value = path.read_text().strip()
-        if value:
-            return value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    value = secrets.token_urlsafe(24)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
-    os.replace(tmp, path)
-    return value
+    return stored_secret(settings.secrets_dir / REDIS_PASSWORD_FILE)
 
 
 def redis_server_bin() -> str:
