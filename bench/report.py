@@ -248,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick:
             serving_args += ["--publishes", "2", "--repeats", "5"]
         serving_out = run("serving", *serving_args)
+        predict_out = run(
+            "predict", "--scales", *scales, "--days", "150" if args.quick else str(min(args.days, 200))
+        )
+        stats_out = run("stats", "--scale", scales[0])
+        api_out = run("api", "--duration", "3" if args.quick else "10")
 
         figures = []
         if pipeline:
@@ -296,6 +301,18 @@ Measured {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count
 ## Publish and dashboard latency through PostgreSQL (`python -m bench.serving`)
 
 {block(serving_out)}
+
+## Customer models: train and score time, peak memory (`python -m bench.predict`)
+
+{block(predict_out)}
+
+## Forecast, backtest and experiment readouts (`python -m bench.stats`)
+
+{block(stats_out)}
+
+## The HTTP API from Redis and from the DuckDB fallback (`python -m bench.api`)
+
+{block(api_out)}
 """
         args.out.write_text(report)
         log(f"wrote {args.out}")
@@ -308,6 +325,9 @@ Measured {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count
             "marts": marts_out,
             "dags": dags_out,
             "serving": serving_out,
+            "predict": predict_out,
+            "stats": stats_out,
+            "api": api_out,
         }
         path = args.baseline or BASELINES / f"{started:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
         write_baseline(path, started, load_at_start, measured, args, tables, pipeline, marts)
