@@ -35,9 +35,10 @@ def measure(lake: Path) -> list[tuple[str, float, str]]:
 
     future = pd.Series("regular", index=pd.Index(future_days))
     for metric in ("orders", "revenue"):
-        _, seconds = timed(fc.fit_model, series[metric], periods, future)
+        orders = series["orders"] if metric == "revenue" else None
+        _, seconds = timed(fc.fit_model, series[metric], periods, future, None, orders)
         rows.append((f"forecast {metric}: one fit + 90 days", seconds, ""))
-        backtest, seconds = timed(fc.backtest, series[metric], periods)
+        backtest, seconds = timed(fc.backtest, series[metric], periods, 6, 30, 7, orders)
         s = fc.summarise(backtest).set_index("model")
         for model in (fc.MODEL, fc.BASELINE):
             m = s.loc[model]

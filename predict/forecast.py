@@ -9,6 +9,12 @@ is left out and sale days are forecast as regular ones (the backtest reports sal
 back, so they are skewed like the series. The baseline repeats the last week (same weekday) with intervals from
 the spread of the history's week-on-week changes, widening with each week ahead.
 
+Revenue is forecast as orders x order value: the model forecasts the day's orders and multiplies them by the
+median order value of the last four weeks' days, and its intervals add the spread of the days' order values to
+the orders' own. A daily revenue is a sum of a hundred or so heavy-tailed order values (a few very large ones):
+fitted directly, the model chases those spikes and does no better than the baseline; the orders series is
+smooth, and a median is the point forecast that keeps the percentage error of a skewed quantity small.
+
 Pure functions: a history frame in, forecast frames out; the same history gives the same numbers.
 """
 
@@ -26,6 +32,7 @@ SEASON = 7
 MIN_MODEL_DAYS = 35  # five weeks: the seasonal difference and the weekly MA term need several weeks
 MIN_BASELINE_DAYS = 14  # two weeks: one to repeat, one week-on-week change to size its interval
 MODEL, BASELINE = "sarimax", "seasonal_naive"
+ORDER_VALUE_DAYS = 28  # the days whose median order value multiplies the orders forecast of a revenue
 
 
 def _regressors(periods: pd.Series, columns: list[str]) -> pd.DataFrame:
@@ -33,11 +40,41 @@ def _regressors(periods: pd.Series, columns: list[str]) -> pd.DataFrame:
 
 
 def fit_model(
-    history: pd.Series, periods: pd.Series, future_periods: pd.Series, start: dict | None = None
+    history: pd.Series,
+    periods: pd.Series,
+    future_periods: pd.Series,
+    start: dict | None = None,
+    orders: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """SARIMAX forecast of the days of `future_periods` after `history` (both indexed by consecutive days;
     `periods`: the promo period of each history day): (the forecast frame, see `_frame`; the fitted
-    parameters by name, which the next origin of a backtest starts its search from).
+    parameters by name, which the next origin of a backtest starts its search from). `orders`: the daily
+    order counts `history` is the total value of (a revenue): the model forecasts them, times the order value
+    (see the module's docstring)."""
+    if orders is None:
+        mean, se, errors, params = _fit_log(history, periods, future_periods, start)
+        return _frame(future_periods.index, mean, se, MODEL, errors), params
+    mean, se, errors, params = _fit_log(orders, periods, future_periods, start)
+    counts = orders.to_numpy(float)[-ORDER_VALUE_DAYS:]
+    totals = history.to_numpy(float)[-ORDER_VALUE_DAYS:]
+    sold = (counts > 0) & (totals > 0)
+    value = np.log(totals[sold] / counts[sold])
+    if not len(value):  # no order in four weeks: nothing to price the orders forecast with
+        return _frame(future_periods.index, np.zeros(len(mean)), np.zeros(len(mean)), MODEL), params
+    level = float(np.median(value))
+    revenue = np.log1p(np.expm1(mean).clip(min=0) * np.exp(level))
+    # log revenue = log orders + log order value: one orders error (standardised, times the day's standard
+    # error) plus one day's order-value deviation, every pair of them
+    z = errors if errors is not None else stats.norm.ppf((np.arange(50) + 0.5) / 50)
+    offsets = (z[:, None, None] * se[None, None, :] + (value - level)[None, :, None]).reshape(-1, len(se))
+    return _frame(future_periods.index, revenue, se, MODEL, offsets=offsets), params
+
+
+def _fit_log(
+    history: pd.Series, periods: pd.Series, future_periods: pd.Series, start: dict | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
+    """The SARIMAX fit on log(1 + history): (forecast mean and its standard error on that scale, the fit's
+    standardised one-step errors or None, the fitted parameters by name).
 
     The scale is concentrated out of the likelihood (one parameter fewer to search: half the time, the same
     fit). BLAS runs on one thread: the Kalman filter's matrices are tiny, and BLAS threads that spin beside DuckDB's
@@ -66,11 +103,10 @@ def fit_model(
     mean = np.asarray(prediction.predicted_mean, float)
     se = np.sqrt(np.asarray(prediction.var_pred_mean, float))
     # one-step errors after the differencing's first weeks, in units of their own spread: their quantiles
-    # shape the intervals, so a heavy-tailed series (daily revenue: a few very large orders) gets a narrower
-    # middle and longer tails than the normal's
+    # shape the intervals, so a heavy-tailed series gets a narrower middle and longer tails than the normal's
     errors = np.asarray(fitted.resid, float)[SEASON + 1 :]
     errors = errors / errors.std() if len(errors) > 1 and errors.std() > 0 else None
-    return _frame(future_periods.index, mean, se, MODEL, errors), params
+    return mean, se, errors, params
 
 
 def seasonal_naive(history: pd.Series, future_days: pd.Index) -> pd.DataFrame:
@@ -86,30 +122,47 @@ def seasonal_naive(history: pd.Series, future_days: pd.Index) -> pd.DataFrame:
 
 
 def _frame(
-    days: pd.Index, log_mean: np.ndarray, log_se: np.ndarray, model: str, errors: np.ndarray | None = None
+    days: pd.Index,
+    log_mean: np.ndarray,
+    log_se: np.ndarray,
+    model: str,
+    errors: np.ndarray | None = None,
+    offsets: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Forecast rows; the intervals are log_mean + q x log_se, q the normal's quantiles or those of `errors`
-    (standardised one-step errors of the fit)."""
+    (standardised one-step errors of the fit), or log_mean + the quantiles of each day's column of `offsets`
+    (draws of the day's error on the log scale)."""
     out = pd.DataFrame({"forecast_date": days, "model": model, "forecast": np.expm1(log_mean).clip(min=0)})
     for level in LEVELS:
         tail = (1 - level) / 2
-        if errors is None:
-            low, high = stats.norm.ppf(tail), stats.norm.ppf(1 - tail)
+        if offsets is not None:
+            low, high = np.quantile(offsets, [tail, 1 - tail], axis=0)
+            low, high = np.minimum(low, 0.0), np.maximum(high, 0.0)
         else:
-            low, high = np.quantile(errors, tail), np.quantile(errors, 1 - tail)
+            if errors is None:
+                q_low, q_high = stats.norm.ppf(tail), stats.norm.ppf(1 - tail)
+            else:
+                q_low, q_high = np.quantile(errors, tail), np.quantile(errors, 1 - tail)
+            low, high = min(q_low, 0.0) * log_se, max(q_high, 0.0) * log_se
         name = round(level * 100)
-        out[f"lower_{name}"] = np.expm1(log_mean + min(low, 0.0) * log_se).clip(min=0)
-        out[f"upper_{name}"] = np.expm1(log_mean + max(high, 0.0) * log_se).clip(min=0)
+        out[f"lower_{name}"] = np.expm1(log_mean + low).clip(min=0)
+        out[f"upper_{name}"] = np.expm1(log_mean + high).clip(min=0)
     return out
 
 
 def forecast(
-    history: pd.Series, periods: pd.Series, future_periods: pd.Series, model: str, start: dict | None = None
+    history: pd.Series,
+    periods: pd.Series,
+    future_periods: pd.Series,
+    model: str,
+    start: dict | None = None,
+    orders: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Forecast with `model` (`sarimax` or `seasonal_naive`); empty when the history is too short for it.
-    `start`: parameters to start the model's search from (they change the fit only within its tolerance)."""
+    `start`: parameters to start the model's search from (they change the fit only within its tolerance);
+    `orders`: see `fit_model`."""
     if model == MODEL and len(history) >= MIN_MODEL_DAYS:
-        return fit_model(history, periods, future_periods, start)[0]
+        return fit_model(history, periods, future_periods, start, orders)[0]
     if model == BASELINE and len(history) >= MIN_BASELINE_DAYS:
         return seasonal_naive(history, future_periods.index)
     return _frame(pd.Index([]), np.zeros(0), np.zeros(0), model)
@@ -123,17 +176,24 @@ def origins(n_days: int, count: int = 6, horizon: int = 30, step: int = 7) -> li
 
 
 def backtest(
-    history: pd.Series, periods: pd.Series, count: int = 6, horizon: int = 30, step: int = 7
+    history: pd.Series,
+    periods: pd.Series,
+    count: int = 6,
+    horizon: int = 30,
+    step: int = 7,
+    orders: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of both models: one row per (model, origin, target day) with the actual value,
-    the forecast, its intervals, the absolute percentage error and whether each interval held the actual."""
+    the forecast, its intervals, the absolute percentage error and whether each interval held the actual.
+    `orders`: see `fit_model`."""
     frames, start = [], None
     for o in origins(len(history), count, horizon, step):
         train, train_periods = history.iloc[: o + 1], periods.iloc[: o + 1]
         target = periods.iloc[o + 1 : o + 1 + horizon]
         for model in (MODEL, BASELINE):
             if model == MODEL:
-                f, start = fit_model(train, train_periods, target, start)
+                train_orders = None if orders is None else orders.iloc[: o + 1]
+                f, start = fit_model(train, train_periods, target, start, train_orders)
             else:
                 f = forecast(train, train_periods, target, model)
             f.insert(0, "origin_date", history.index[o])
@@ -193,9 +253,10 @@ def choose(summary: pd.DataFrame) -> str:
 
 
 def forecast_series(
-    history: pd.Series, periods: pd.Series, future_periods: pd.Series
+    history: pd.Series, periods: pd.Series, future_periods: pd.Series, orders: pd.Series | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Backtest, choose and forecast one series: (forecast of the future days, backtest rows, chosen model)."""
-    rows = backtest(history, periods)
+    """Backtest, choose and forecast one series: (forecast of the future days, backtest rows, chosen model).
+    `orders`: see `fit_model`."""
+    rows = backtest(history, periods, orders=orders)
     chosen = choose(summarise(rows)) if len(rows) else BASELINE
-    return forecast(history, periods, future_periods, chosen), rows, chosen
+    return forecast(history, periods, future_periods, chosen, orders=orders), rows, chosen

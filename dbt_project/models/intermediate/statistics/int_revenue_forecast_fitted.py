@@ -24,9 +24,11 @@ def model(dbt, session):
         )
         future = pd.Index([days[-1] + dt.timedelta(days=k) for k in range(1, HORIZON_DAYS + 1)])
         future_periods = pd.Series([known.get(d, "regular") for d in future], index=future)
+        orders = pd.Series(kpis["orders"].astype(float).to_numpy(), index=days)
         for metric in ("revenue", "orders"):
             history = pd.Series(kpis[metric].astype(float).to_numpy(), index=days)
-            ahead, backtest, chosen = fc.forecast_series(history, periods, future_periods)
+            per_order = orders if metric == "revenue" else None  # revenue: the orders forecast x order value
+            ahead, backtest, chosen = fc.forecast_series(history, periods, future_periods, per_order)
             ahead = ahead.assign(
                 row_kind="forecast",
                 metric=metric,
