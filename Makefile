@@ -44,8 +44,13 @@ lint: install ## ruff and sqlfluff (dbt templater)
 	$(BIN)/ruff format --check .
 	cd dbt_project && ECOM_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models --disable-progress-bar
 
+# Two pytest-xdist workers: a build keeps about one core busy, and much of the rest is waiting on servers.
+# Modules (and the modules sharing an expensive fixture) stay on one worker (tests/conftest.py); TEST_WORKERS=0
+# runs the suite in this process, in the same order.
+TEST_WORKERS ?= 2
+
 unit: install manifest ## pytest: the whole suite (unit, end-to-end, DAG, dbt, PostgreSQL, browser tests)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test-fast: install manifest ## the unit-level tests only: no servers, browsers or built runs (~1-2 min)
 	$(BIN)/pytest -m "not slow and not integration"

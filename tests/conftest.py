@@ -34,10 +34,15 @@ SLOW_FIXTURES = {"tiny_run", "small_build", "airflow_db"}  # airflow_db: DAGs ru
 
 
 def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return  # the xdist controller runs no test; its workers start from its environment and set up their own
     test_env.update({name: os.environ[name] for name in TEST_ENV if os.environ.get(name)})
     # Airflow reads its home once, at first import: point it at a throwaway folder before any test imports it.
     home = Path(config._tmp_path_factory.getbasetemp() if hasattr(config, "_tmp_path_factory") else "/tmp")
-    os.environ.setdefault("AIRFLOW_HOME", str(home / f"airflow-home-{os.getpid()}"))
+    # An xdist worker inherits the controller's environment: it gets a home of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker or "AIRFLOW_HOME" not in os.environ:
+        os.environ["AIRFLOW_HOME"] = str(home / f"airflow-home-{worker or os.getpid()}")
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
     for name in [k for k in os.environ if k.startswith("ECOM_") and not k.startswith("ECOM_REQUIRE_")]:
@@ -65,6 +70,46 @@ def small_build(tmp_path_factory) -> Path:
     return data_dir
 
 
+# `make test` runs the suite on pytest-xdist workers with `--dist loadgroup`: every item gets the group of its
+# module (its module fixtures are built once, its tests keep their order), and modules that share one of these
+# session fixtures get one group (the fixture is built once, on one worker).
+SHARED_FIXTURES = {"small_build", "tiny_run", "future_lake", "small_demo_lake", "redis_server"}
+# The groups that take longest (minutes of builds, Spark, Airflow) are handed out first, in this order, so that
+# no worker starts one of them when the other is about to finish (the rest follow in collection order).
+LONGEST_FIRST = (
+    "tests/spark/",
+    "tests/dags/test_live.py",
+    "tests/dags/test_dags.py",
+    "tests/e2e/test_build_path.py",
+    "tests/dbt/test_incremental.py",
+    "tests/reliability/test_convergence.py",
+    "tests/reliability/test_crash_safety.py",
+    "tests/e2e/test_build_lock.py",
+    "tests/dbt/test_reference.py",  # with the other users of `small_build`
+)
+
+
+def xdist_groups(items) -> dict[str, str]:
+    """module path -> group name: modules joined when they share a fixture of SHARED_FIXTURES (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        for fixture in sorted(set(item.fixturenames) & SHARED_FIXTURES):
+            # the root is a module (the group's name), the first in path order
+            a, b = sorted(
+                (find(module), find(f"fixture:{fixture}")), key=lambda k: (k.startswith("fixture:"), k)
+            )
+            parent[b] = a
+        find(module)
+    return {key: find(key) for key in parent if not key.startswith("fixture:")}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         used = set(item.fixturenames)
@@ -72,6 +117,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
         if used & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+    groups = xdist_groups(items)
+    ranks: dict[str, int] = {}
+    for module, group in groups.items():
+        rank = next(
+            (i for i, prefix in enumerate(LONGEST_FIRST) if module.startswith(prefix)), len(LONGEST_FIRST)
+        )
+        ranks[group] = min(rank, ranks.get(group, rank))
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::")[0]]))
+    items.sort(key=lambda item: ranks[groups[item.nodeid.split("::")[0]]])  # stable: groups keep their order
 
 
 # ------------------------------------------------------------------------------------ system packages
