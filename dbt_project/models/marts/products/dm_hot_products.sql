@@ -4,6 +4,15 @@
     date), region, and RFM segment (the customer's segment in dm_rfm_segments, as of the last day of the build).
     Ties rank by item id. A list with fewer than `ecom__hot_list_min_purchases` purchases behind it is thin. -#}
 {%- set age_days = dbt.datediff('users.birth_date', 'users.signup_date', 'day') %}
+{#- segment type -> its column in `banded`; item kind -> (id, name) -#}
+{%- set segment_columns = {
+    'all': "'all'", 'gender': 'gender', 'age_band': 'age_band', 'region': 'region', 'rfm_segment': 'rfm_segment'
+} %}
+{%- set item_columns = [
+    ('product', 'cast(product_id as ' ~ dbt.type_string() ~ ')', 'product_name'),
+    ('brand', 'brand', 'brand'),
+    ('category', 'category', 'category'),
+] %}
 
 with
 
@@ -69,93 +78,37 @@ banded as (
 ),
 
 segmented as (
-    select
-        'all' as segment_type,
-        'all' as segment,
-        season,
-        order_date,
-        product_id,
-        product_name,
-        brand,
-        category
-    from banded
-    union all
-    select
-        'gender' as segment_type,
-        gender as segment,
-        season,
-        order_date,
-        product_id,
-        product_name,
-        brand,
-        category
-    from banded
-    union all
-    select
-        'age_band' as segment_type,
-        age_band as segment,
-        season,
-        order_date,
-        product_id,
-        product_name,
-        brand,
-        category
-    from banded
-    union all
-    select
-        'region' as segment_type,
-        region as segment,
-        season,
-        order_date,
-        product_id,
-        product_name,
-        brand,
-        category
-    from banded
-    union all
-    select
-        'rfm_segment' as segment_type,
-        rfm_segment as segment,
-        season,
-        order_date,
-        product_id,
-        product_name,
-        brand,
-        category
-    from banded
-    where rfm_segment is not null
+    {%- for segment_type, column in segment_columns.items() %}
+        select
+            '{{ segment_type }}' as segment_type,
+            {{ column }} as segment,
+            season,
+            order_date,
+            product_id,
+            product_name,
+            brand,
+            category
+        from banded
+        {%- if segment_type == 'rfm_segment' %}
+            where rfm_segment is not null  -- a customer without a segment in dm_rfm_segments is in no RFM list
+        {%- endif %}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 items as (
-    select
-        segment_type,
-        segment,
-        season,
-        order_date,
-        'product' as item_kind,
-        cast(product_id as {{ dbt.type_string() }}) as item_id,
-        product_name as item_name
-    from segmented
-    union all
-    select
-        segment_type,
-        segment,
-        season,
-        order_date,
-        'brand' as item_kind,
-        brand as item_id,
-        brand as item_name
-    from segmented
-    union all
-    select
-        segment_type,
-        segment,
-        season,
-        order_date,
-        'category' as item_kind,
-        category as item_id,
-        category as item_name
-    from segmented
+    {%- for item_kind, id_column, name_column in item_columns %}
+        select
+            segment_type,
+            segment,
+            season,
+            order_date,
+            '{{ item_kind }}' as item_kind,
+            {{ id_column }} as item_id,
+            {{ name_column }} as item_name
+        from segmented
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 daily as (
