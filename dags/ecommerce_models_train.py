@@ -40,15 +40,18 @@ from airflow.sdk import Param, dag, task
         "retry_exponential_backoff": True,
     },
     params={
+        # nullable: the form sends a text field left empty as null
         "as_of": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             description="Train on the lake up to this day (YYYY-MM-DD); empty: the lake's last day.",
         ),
         "models": Param(
             [],
             type="array",
-            items={"type": "string", "enum": ["churn", "clv", "clusters"]},
+            items={"type": "string", "enum": ["churn", "clv", "clusters"]},  # pipeline.train.models.MODELS
+            uniqueItems=True,
+            examples=["churn", "clv", "clusters"],  # the UI offers them as a multi-select
             description="Models to train; empty: churn, clv and clusters.",
         ),
     },

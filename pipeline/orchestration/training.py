@@ -15,12 +15,15 @@ def train_models(as_of: str | None = None, models: list[str] | None = None) -> d
     """
     from airflow.sdk.exceptions import AirflowFailException
 
-    from pipeline.errors import PipelineFailed
+    from pipeline.errors import BadInput, PipelineFailed
     from pipeline.orchestration.tasks import _no_retry_on_bad_input
     from pipeline.train import train
 
-    day = dt.date.fromisoformat(as_of) if as_of else None
     with _no_retry_on_bad_input():
+        try:
+            day = dt.date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise BadInput(f"as_of {as_of!r} is not a day: give YYYY-MM-DD, or leave it empty") from None
         try:
             trained = train(Settings.load(), as_of=day, models=tuple(models or ()) or None, echo=_print)
         except PipelineFailed as exc:
