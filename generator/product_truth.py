@@ -19,9 +19,6 @@ in that effect (a few percent on categories, less on the ranking of products wit
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-
 import numpy as np
 import pyarrow as pa
 
@@ -29,7 +26,7 @@ from generator import behaviour as m
 from generator import preferences as pf
 from generator.catalog import products_on
 from generator.config import GeneratorConfig
-from generator.plan import SessionPlan, session_plan
+from generator.plan import SessionPlan
 from generator.vocab import vocabulary
 
 TOP_N = 50  # items per list in the truth table (the marts list 10)
@@ -72,10 +69,20 @@ def _segments(market: str) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
-@functools.lru_cache(maxsize=2)
-def line_shares(cfg: GeneratorConfig, day: dt.date) -> tuple[list[tuple[str, str]], np.ndarray, dict]:
-    """(segments, (segments, products) expected share of the day's purchase lines, facts of the day)."""
-    plan = session_plan(cfg, day)
+_LAST: dict = {}  # (cfg, day) -> line_shares of the day: its two truth tables ask for the same one in turn
+
+
+def line_shares(cfg: GeneratorConfig, plan: SessionPlan) -> tuple[list[tuple[str, str]], np.ndarray, dict]:
+    """(segments, (segments, products) expected share of the day's purchase lines, facts of the day), from the
+    day's session plan (the one the day's events come from: making it again would double its cost)."""
+    key = (cfg, plan.day)
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = _line_shares(cfg, plan)
+    return _LAST[key]
+
+
+def _line_shares(cfg: GeneratorConfig, plan: SessionPlan) -> tuple[list[tuple[str, str]], np.ndarray, dict]:
     n_products = products_on(cfg, plan.day)
     model = pf.product_model(cfg, n_products)
     weights = pf.day_weights(cfg, n_products, plan.day)
@@ -124,7 +131,7 @@ def _grouped(shares: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray
 
 def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     """`product_truth` of the day: the top TOP_N products and brands and every category of each segment."""
-    segments, shares, facts = line_shares(cfg, plan.day)
+    segments, shares, facts = line_shares(cfg, plan)
     model = facts["model"]
     vocab = vocabulary(cfg.seed, cfg.locale)
     brand_names = np.array(vocab.brands.to_pylist(), dtype=object)
@@ -175,7 +182,7 @@ def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
 def build_complement_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     """`complement_truth` of the day: every planted pair whose anchor is on sale, with the probabilities that a
     basket (order) or a viewing session holds the anchor, the complement and both, and their lift."""
-    _, shares, facts = line_shares(cfg, plan.day)
+    _, shares, facts = line_shares(cfg, plan)
     model = facts["model"]
     launched = model.launch_offset_days <= (plan.day - cfg.opening_date).days
     anchors = np.flatnonzero((model.partner > 0) & launched)

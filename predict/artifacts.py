@@ -49,7 +49,7 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (np.floating, float)):
-        return round(float(value), 10)
+        return round(float(value), 10) if np.isfinite(value) else None  # JSON has no NaN: null
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, (dt.date, Path)):
@@ -58,7 +58,8 @@ def _plain(value):
 
 
 def json_text(value: Any) -> str:
-    """Sorted keys, floats rounded to 10 digits: the same values give the same text."""
+    """Sorted keys, floats rounded to 10 digits, NaN and infinities as null: the same values give the same text,
+    and it is strict JSON (what Airflow's XCom and every JSON reader accept)."""
     return json.dumps(_plain(value), sort_keys=True, indent=2) + "\n"
 
 

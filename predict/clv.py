@@ -132,5 +132,17 @@ def backtest(
             "spend_aggregate_error": aggregate_error(s, spend[holdout]),
             "spend_decile_error": decile_error(s, spend[holdout]),
         }
-    winner = min(("bgnbd", "ml"), key=lambda n: (metrics[n]["spend_decile_error"], n))
+    winner = choose_winner(metrics)
     return {"winner": winner, "customers": int(holdout.sum()), "horizon_days": horizon, **metrics}
+
+
+def choose_winner(metrics: dict) -> str:
+    """The model whose 90-day spend is closer to what happened, decile by decile. A model with predictions that
+    are not numbers (BG/NBD fitted on a few weeks can land on a degenerate a, b near 0, where its expected orders
+    are undefined) loses, whatever NaN would compare to."""
+
+    def key(name: str) -> tuple:
+        error = metrics[name]["spend_decile_error"]
+        return (not np.isfinite(error), error if np.isfinite(error) else 0.0, name)
+
+    return min(("bgnbd", "ml"), key=key)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from pipeline.settings import Settings
+from predict.artifacts import json_text
 
 
 def train_models(as_of: str | None = None, models: list[str] | None = None) -> dict:
@@ -28,7 +30,10 @@ def train_models(as_of: str | None = None, models: list[str] | None = None) -> d
             trained = train(Settings.load(), as_of=day, models=tuple(models or ()) or None, echo=_print)
         except PipelineFailed as exc:
             raise AirflowFailException(exc.line()) from None
-    return {t.name: {"version": t.version, "reused": t.reused, "metrics": t.metrics} for t in trained}
+    # the XCom: strict JSON, as metrics.json holds it (a metric that is not a number is null)
+    return json.loads(
+        json_text({t.name: {"version": t.version, "reused": t.reused, "metrics": t.metrics} for t in trained})
+    )
 
 
 def _print(line: str) -> None:

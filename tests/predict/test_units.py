@@ -174,3 +174,31 @@ def test_ecom_train_refuses_an_empty_or_short_lake_and_writes_nothing(tmp_path):
     assert "training needs 118 days of history up to 2025-09-03" in proc.stderr
     assert "the lake holds 3 from 2025-09-01" in proc.stderr
     assert not (tmp_path / "models").exists()
+
+
+def test_a_model_whose_predictions_are_not_numbers_never_wins_the_value_backtest():
+    from predict import clv
+
+    nan = float("nan")
+    assert (
+        clv.choose_winner({"bgnbd": {"spend_decile_error": nan}, "ml": {"spend_decile_error": 0.9}}) == "ml"
+    )
+    assert (
+        clv.choose_winner({"bgnbd": {"spend_decile_error": 0.2}, "ml": {"spend_decile_error": nan}})
+        == "bgnbd"
+    )
+    assert (
+        clv.choose_winner({"bgnbd": {"spend_decile_error": 0.3}, "ml": {"spend_decile_error": 0.2}}) == "ml"
+    )
+
+
+def test_metrics_are_strict_json():
+    """metrics.json and the training DAG's XCom: a metric that is not a number is null (Airflow refuses NaN)."""
+    import json
+
+    text = artifacts.json_text({"a": float("nan"), "b": [np.float64("inf"), 1.5], "c": np.float32(2.0)})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in {text}")) == {
+        "a": None,
+        "b": [None, 1.5],
+        "c": 2.0,
+    }
