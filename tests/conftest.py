@@ -110,6 +110,8 @@ def xdist_groups(items) -> dict[str, str]:
     return {key: find(key) for key in parent if not key.startswith("fixture:")}
 
 
+# tryfirst: before xdist's own hook, which reads the xdist_group marks into the node ids
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         used = set(item.fixturenames)
