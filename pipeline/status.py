@@ -80,18 +80,24 @@ def models_status(settings: Settings) -> dict:
     return found
 
 
+def _number(metrics: dict, key: str) -> float:
+    """A metric as a float; NaN when missing or null (metrics.json writes a metric that is not a number as null)."""
+    value = metrics.get(key)
+    return float("nan") if value is None else float(value)
+
+
 def _model_line(name: str, model: dict) -> str:
     m = model.get("metrics") or {}
     if name == "churn":
         detail = (
-            f"held-out AUC {m.get('auc', float('nan')):.3f} (recency only {m.get('recency_baseline_auc', float('nan')):.3f}), "
-            f"Brier {m.get('brier', float('nan')):.3f}, calibration gap {m.get('calibration_gap', float('nan')):.3f}"
+            f"held-out AUC {_number(m, 'auc'):.3f} (recency only {_number(m, 'recency_baseline_auc'):.3f}), "
+            f"Brier {_number(m, 'brier'):.3f}, calibration gap {_number(m, 'calibration_gap'):.3f}"
         )
     elif name == "clv":
         test = m.get("backtest") or {}
         winner = test.get("winner", "?")
         detail = (
-            f"publishes {winner} (90-day spend off by {test.get(winner, {}).get('spend_aggregate_error', float('nan')):+.1%} "
+            f"publishes {winner} (90-day spend off by {_number(test.get(winner) or {}, 'spend_aggregate_error'):+.1%} "
             "in the backtest)"
         )
     else:

@@ -44,3 +44,20 @@ def test_a_day_missing_one_core_table_is_partial_not_complete(lake, tmp_path, ta
     text = ecom("status", data_dir=tmp_path).stdout.splitlines()
     assert f"lake       2 complete day(s), {FIRST} .. {LAST}" in text
     assert f"  partial  {PARTIAL}: missing {table}" in text
+
+
+def test_models_with_a_metric_that_is_not_a_number_are_shown(lake, tmp_path):
+    """metrics.json writes a metric that is not a number as null: `ecom status` prints nan for it, never a
+    traceback."""
+    shutil.copytree(lake, tmp_path / "lake", copy_function=os.link)
+    for name, metrics in {
+        "churn": {"auc": None, "recency_baseline_auc": 0.6, "brier": 0.2, "calibration_gap": None},
+        "clv": {"backtest": {"winner": "bgnbd", "bgnbd": {"spend_aggregate_error": None}}},
+    }.items():
+        folder = tmp_path / "models" / name / "v1"
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+        (folder.parent / "current.json").write_text(json.dumps({"version": "v1"}))
+    text = ecom("status", data_dir=tmp_path).stdout
+    assert "churn    v1: held-out AUC nan (recency only 0.600), Brier 0.200, calibration gap nan" in text
+    assert "clv      v1: publishes bgnbd (90-day spend off by +nan% in the backtest)" in text
