@@ -47,8 +47,8 @@ from airflow.sdk import Param, dag, task
             description="Train on the lake up to this day (YYYY-MM-DD); empty: the lake's last day.",
         ),
         "models": Param(
-            [],
-            type="array",
+            None,
+            type=["null", "array"],  # nullable: the form marks the field optional
             items={"type": "string", "enum": ["churn", "clv", "clusters"]},  # pipeline.train.models.MODELS
             uniqueItems=True,
             examples=["churn", "clv", "clusters"],  # the UI offers them as a multi-select
