@@ -8,12 +8,10 @@ both can be left out, as on a branch or a build that does not have them yet.
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 
-from pipeline.records import BUILD_STATE, write_json_atomic
 from pipeline.settings import Settings
+from tests.support.synthetic import record_build
 
 SEGMENTS = {
     "all": ["all"],
@@ -130,29 +128,7 @@ def write_serving_build(
             )
     finally:
         con.close()
-    manifest = {
-        "nodes": {
-            f"model.ecommerce.{name}": {
-                "resource_type": "model",
-                "name": name,
-                "alias": name,
-                "schema": "marts",
-                "config": {"meta": {"primary_key": KEYS[name]}},
-            }
-            for name in marts
-        }
-    }
-    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
-    (settings.dbt_target_dir / "manifest.json").write_text(json.dumps(manifest))
-    write_json_atomic(
-        settings.warehouse_dir / BUILD_STATE,
-        {
-            "build_id": build_id_of(v),
-            "status": "passed",
-            "started_at": "2025-12-31T00:00:00+00:00",
-            "finished_at": "2025-12-31T00:01:00+00:00",
-        },
-    )
+    record_build(settings, {name: KEYS[name] for name in marts}, build_id_of(v))
     return marts
 
 
