@@ -86,6 +86,7 @@ LONGEST_FIRST = (
     "tests/reliability/test_crash_safety.py",
     "tests/e2e/test_build_lock.py",
     "tests/dbt/test_reference.py",  # with the other users of `small_build`
+    "tests/reliability/test_quality_gate.py",
 )
 
 
