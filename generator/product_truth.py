@@ -19,6 +19,8 @@ in that effect (a few percent on categories, less on the ranking of products wit
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 
@@ -129,19 +131,34 @@ def _grouped(shares: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray
     return np.stack([np.bincount(group, weights=s, minlength=n_groups) for s in shares])
 
 
-def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
-    """`product_truth` of the day: the top TOP_N products and brands and every category of each segment."""
-    segments, shares, facts = line_shares(cfg, plan)
-    model = facts["model"]
+@functools.lru_cache(maxsize=4)
+def _item_ids(cfg: GeneratorConfig, n_products: int) -> dict[str, tuple[pa.Array, np.ndarray | None]]:
+    """Per item kind: (every item id, as strings; each product's item, None for products themselves). The
+    catalog of a day depends only on how many products are on sale."""
+    model = pf.product_model(cfg, n_products)
     vocab = vocabulary(cfg.seed, cfg.locale)
     brand_names = np.array(vocab.brands.to_pylist(), dtype=object)
     distinct_brands, brand_of = np.unique(brand_names[model.brand_code], return_inverse=True)
-    kinds = {
-        "product": (np.arange(1, len(model.category) + 1).astype(str), None),
-        "brand": (distinct_brands.astype(str), brand_of.ravel()),
-        "category": (np.array(pf.CATEGORY_NAMES), model.category),
+    return {
+        "product": (pa.array(np.arange(1, n_products + 1)).cast(pa.string()), None),
+        "brand": (pa.array(distinct_brands.astype(str), pa.string()), brand_of.ravel()),
+        "category": (pa.array(pf.CATEGORY_NAMES, pa.string()), model.category),
     }
+
+
+def _strings(indices: np.ndarray, dictionary) -> pa.Array:
+    """`dictionary[indices]` as a plain string column (built by Arrow, not one Python string at a time)."""
+    values = dictionary if isinstance(dictionary, pa.Array) else pa.array(list(dictionary), pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), values).cast(pa.string())
+
+
+def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
+    """`product_truth` of the day: the top TOP_N products and brands and every category of each segment."""
+    segments, shares, facts = line_shares(cfg, plan)
+    kinds = _item_ids(cfg, shares.shape[1])
     season = pf.SEASONS[pf.season_of(plan.day)]
+    rows = facts["row_of"]
+    n_segments = len(segments)
     parts = []
     for kind, (ids, group) in kinds.items():
         per_item = shares if group is None else _grouped(shares, group, len(ids))
@@ -150,30 +167,24 @@ def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
         order = np.lexsort((top, -np.take_along_axis(per_item, top, axis=1)), axis=1)
         top = np.take_along_axis(top, order, axis=1)
         top_share = np.take_along_axis(per_item, top, axis=1)
-        rows = facts["row_of"]
-        parts.append((kind, k, ids[top[rows]].ravel(), top_share[rows].ravel()))
-    seg_type = np.array([a for a, _ in segments], dtype=object)
-    seg_value = np.array([b for _, b in segments], dtype=object)
-    cols = {
-        "segment_type": np.concatenate([np.repeat(seg_type, k) for _, k, _, _ in parts]),
-        "segment": np.concatenate([np.repeat(seg_value, k) for _, k, _, _ in parts]),
-        "item_kind": np.concatenate(
-            [np.full(len(segments) * k, kind, dtype=object) for kind, k, _, _ in parts]
-        ),
-        "item_id": np.concatenate([ids for _, _, ids, _ in parts]),
-        "rank": np.concatenate([np.tile(np.arange(1, k + 1), len(segments)) for _, k, _, _ in parts]),
-        "share": np.concatenate([share for _, _, _, share in parts]),
-    }
-    n = len(cols["rank"])
+        parts.append((kind, k, _strings(top[rows].ravel(), ids), top_share[rows].ravel()))
+    segment_of_row = np.concatenate([np.repeat(np.arange(n_segments), k) for _, k, _, _ in parts])
+    kind_of_row = np.concatenate([np.full(n_segments * k, i) for i, (_, k, _, _) in enumerate(parts)])
+    n = len(segment_of_row)
     return pa.table(
         {
-            "segment_type": pa.array(cols["segment_type"], pa.string()),
-            "segment": pa.array(cols["segment"], pa.string()),
-            "season": pa.array(np.full(n, season, dtype=object), pa.string()),
-            "item_kind": pa.array(cols["item_kind"], pa.string()),
-            "rank": pa.array(cols["rank"].astype(np.int32), pa.int32()),
-            "item_id": pa.array(cols["item_id"].astype(str).astype(object), pa.string()),
-            "share": pa.array(cols["share"], pa.float64()),
+            "segment_type": _strings(segment_of_row, [a for a, _ in segments]),
+            "segment": _strings(segment_of_row, [b for _, b in segments]),
+            "season": _strings(np.zeros(n, np.int32), [season]),
+            "item_kind": _strings(kind_of_row, [kind for kind, _, _, _ in parts]),
+            "rank": pa.array(
+                np.concatenate([np.tile(np.arange(1, k + 1), n_segments) for _, k, _, _ in parts]).astype(
+                    np.int32
+                ),
+                pa.int32(),
+            ),
+            "item_id": pa.concat_arrays([ids for _, _, ids, _ in parts]),
+            "share": pa.array(np.concatenate([share for _, _, _, share in parts]), pa.float64()),
             "expected_orders": pa.array(np.full(n, facts["expected_orders"]), pa.float64()),
         }
     )
