@@ -142,6 +142,52 @@ class Api:
         raise AssertionError(f"runs of {dag_id} still active after {timeout}s")
 
 
+def backfill_completed(api: Api, body: dict, done, attempts: int = 4) -> dict:
+    """POST /api/v2/backfills and wait until the backfill completes and `done()` holds; returns the backfill.
+
+    `airflow standalone` keeps its metadata in SQLite, where a backfill's creation can meet the scheduler's writes:
+    the POST then fails (HTTP 500 or 503, apache/airflow#66726) after the backfill row was committed, and Airflow
+    removes that half-made backfill again, or leaves it without runs. Each such attempt is retried; a backfill
+    that completes without `done()` holding counts as one of them.
+    """
+    dag_id = body["dag_id"]
+
+    def listed() -> list[dict]:
+        return api.call("GET", f"/api/v2/backfills?dag_id={dag_id}")["backfills"]
+
+    failures = []
+    for _ in range(attempts):
+        known = {b["id"] for b in listed()}
+        try:
+            created = api.call("POST", "/api/v2/backfills", body)
+        except urllib.error.HTTPError as e:
+            if e.code not in (500, 503):
+                raise
+            failures.append(f"POST: HTTP {e.code}")
+            time.sleep(5)
+            new = [b for b in listed() if b["id"] not in known]
+            if not new:
+                continue
+            created = new[0]
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while True:
+            try:
+                backfill = api.call("GET", f"/api/v2/backfills/{created['id']}")
+            except urllib.error.HTTPError as e:
+                if e.code != 404:
+                    raise
+                failures.append(f"backfill {created['id']} removed after its creation failed")
+                break
+            if backfill["completed_at"] is not None:
+                if done():
+                    return backfill
+                failures.append(f"backfill {created['id']} completed without running")
+                break
+            assert time.monotonic() < deadline, f"backfill {created['id']} not completed in {RUN_TIMEOUT}s"
+            time.sleep(3)
+    pytest.fail(f"no backfill of {dag_id} ran in {attempts} attempts: {failures}")
+
+
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-home")
@@ -430,38 +476,12 @@ def test_documented_backfill_regenerates_days_that_already_ran(airflow, browser,
         assert time.monotonic() < deadline, "the form's backfill is not recorded complete"
         time.sleep(3)
     mtime = part.stat().st_mtime_ns
-    known = {
-        b["id"] for b in api.call("GET", "/api/v2/backfills?dag_id=ecommerce_generate_daily")["backfills"]
-    }
-    created = None
-    for _ in range(3):
-        try:
-            created = api.call(
-                "POST",
-                "/api/v2/backfills",
-                {"dag_id": "ecommerce_generate_daily", "from_date": f"{DAY1}T00:00:00Z",
-                 "to_date": f"{DAY1}T00:00:00Z", "reprocess_behavior": "completed"},
-            )  # fmt: skip
-            break
-        except urllib.error.HTTPError as e:
-            # standalone keeps its metadata in SQLite: a write that meets the scheduler's can fail with
-            # "database is locked" (HTTP 500, apache/airflow#66726). The backfill may exist all the same.
-            if e.code != 500:
-                raise
-            time.sleep(5)
-            new = [
-                b
-                for b in api.call("GET", "/api/v2/backfills?dag_id=ecommerce_generate_daily")["backfills"]
-                if b["id"] not in known
-            ]
-            if new:
-                created = new[0]
-                break
-    assert created is not None, "POST /api/v2/backfills failed three times"
-    deadline = time.monotonic() + RUN_TIMEOUT
-    while api.call("GET", f"/api/v2/backfills/{created['id']}")["completed_at"] is None:
-        assert time.monotonic() < deadline, f"backfill {created['id']} not completed in {RUN_TIMEOUT}s"
-        time.sleep(3)
+    backfill_completed(
+        api,
+        {"dag_id": "ecommerce_generate_daily", "from_date": f"{DAY1}T00:00:00Z",
+         "to_date": f"{DAY1}T00:00:00Z", "reprocess_behavior": "completed"},
+        done=lambda: part.stat().st_mtime_ns != mtime,
+    )  # fmt: skip
     day1 = [r for r in api.runs("ecommerce_generate_daily") if (r["logical_date"] or "")[:10] == DAY1]
     assert day1 and day1[0]["state"] == "success", day1  # the latest run of that day
     assert part.stat().st_mtime_ns != mtime and part.read_bytes() == clean
