@@ -10,6 +10,9 @@ For each scale, a year of lake (`--days` days from the opening day) is generated
 * **one-day refresh**: the lake holds `--short-days` days (about a month) or `--days - 1` days (about a year) and
   is built; then one more day lands and `ecom build` (incremental) refreshes it. Incremental models rebuild only
   the lookback window, so the two should cost about the same;
+  Each refresh is also broken down by what dbt ran (`--breakdown`): node seconds per kind (whole-table models,
+  incremental models, views, data tests, unit tests), and the nodes that cost most, with CPU seconds of the
+  whole process tree beside wall time;
 * **pandas reference**: the plain pandas funnel, RFM and cohort implementations (tests/dbt/reference.py) on the
   same year of lake (skipped above `--pandas-max-events` events: it holds the whole clickstream in memory).
 
@@ -27,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import REPO, log, timed_ecom
+from bench.common import REPO, log, measured_ecom, timed_ecom
 from generator.config import DEFAULT_OPENING_DATE
 from generator.lake import link_days
 
@@ -132,22 +135,72 @@ def pandas_reference(data_dir: Path, max_events: int) -> float | None:
     return time.perf_counter() - started
 
 
-def bench_scale(scale: str, days: int, history: list[int], root: Path, max_events: int) -> dict:
+def node_breakdown(data_dir: Path, top: int = 6) -> dict:
+    """Seconds dbt spent per kind of node in the last invocation (run_results.json), and the costliest nodes."""
+    target = data_dir / "dbt" / "target"
+    results = json.loads((target / "run_results.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    kinds: dict[str, float] = {}
+    nodes = []
+    for r in results["results"]:
+        uid = r["unique_id"]
+        if uid.startswith("unit_test."):
+            kind = "unit tests"
+        elif uid.startswith("test."):
+            kind = "data tests"
+        elif uid.startswith("model."):
+            kind = f"{manifest['nodes'][uid]['config']['materialized']} models"
+        else:
+            kind = uid.split(".")[0] + "s"
+        kinds[kind] = kinds.get(kind, 0.0) + r["execution_time"]
+        nodes.append((r["execution_time"], uid.split(".", 2)[-1][:60]))
+    nodes.sort(reverse=True)
+    return {
+        "dbt_elapsed": results["elapsed_time"],
+        "nodes": len(results["results"]),
+        "kinds": kinds,
+        "top": nodes[:top],
+    }
+
+
+def bench_scale(
+    scale: str,
+    days: int,
+    history: list[int],
+    root: Path,
+    max_events: int,
+    lake: Path | None = None,
+    refresh_only: bool = False,
+) -> dict:
     opening = DEFAULT_OPENING_DATE
     last = opening + dt.timedelta(days=days - 1)
     master = root / f"{scale}-full"
-    log(f"{scale}: generating {days} days {opening}..{last} (2 workers)")
-    generated = timed_ecom(
-        master, "generate", "--scale", scale, "--start", str(opening), "--end", str(last), "--workers", "2"
-    )
-    row = {"scale": scale, "generate": generated}
+    row = {"scale": scale, "one_day_cpu": {}, "breakdown": {}}
+    if lake is not None:  # an existing lake of this scale with at least `days` days from the opening
+        link_days(lake, master / "lake", opening, last)
+        row["generate"] = None
+    else:
+        log(f"{scale}: generating {days} days {opening}..{last} (2 workers)")
+        row["generate"] = timed_ecom(
+            master,
+            "generate",
+            "--scale",
+            scale,
+            "--start",
+            str(opening),
+            "--end",
+            str(last),
+            "--workers",
+            "2",
+        )
 
-    log(f"{scale}: full build over {days} days (dbt build --full-refresh)")
-    row["full_build"] = timed_ecom(master, "build", "--full-refresh")
-    log(f"{scale}: models only (dbt run --full-refresh)")
-    row["models_dbt"] = dbt(master, "run", "--full-refresh")
-    log(f"{scale}: the same compiled SQL straight in DuckDB")
-    row["models_direct"] = direct_duckdb(master)
+    if not refresh_only:
+        log(f"{scale}: full build over {days} days (dbt build --full-refresh)")
+        row["full_build"] = timed_ecom(master, "build", "--full-refresh")
+        log(f"{scale}: models only (dbt run --full-refresh)")
+        row["models_dbt"] = dbt(master, "run", "--full-refresh")
+        log(f"{scale}: the same compiled SQL straight in DuckDB")
+        row["models_direct"] = direct_duckdb(master)
 
     for held in history:
         label = f"{held}d"
@@ -157,13 +210,48 @@ def bench_scale(scale: str, days: int, history: list[int], root: Path, max_event
         timed_ecom(data_dir, "build")
         new_day = opening + dt.timedelta(days=held)
         link_days(master / "lake", data_dir / "lake", new_day, new_day)
-        row[f"one_day_{label}"] = timed_ecom(data_dir, "build")
-        row.setdefault("one_day", {})[held] = row[f"one_day_{label}"]
+        refresh = measured_ecom(data_dir, "build")
+        row[f"one_day_{label}"] = refresh.wall
+        row.setdefault("one_day", {})[held] = refresh.wall
+        row["one_day_cpu"][held] = refresh.cpu
+        row["breakdown"][held] = {**node_breakdown(data_dir), "load": refresh.load}
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    log(f"{scale}: pandas reference (funnel, RFM, cohorts)")
-    row["pandas"] = pandas_reference(master, max_events)
+    if not refresh_only:
+        log(f"{scale}: pandas reference (funnel, RFM, cohorts)")
+        row["pandas"] = pandas_reference(master, max_events)
     return row
+
+
+def print_breakdown(rows: list[dict], history: list[int]) -> None:
+    """One table per scale: the one-day refresh at each history, CPU and wall, and what dbt spent it on."""
+    for r in rows:
+        print()
+        print(
+            f"One-day refresh, {r['scale']}: CPU seconds of the process tree (wall), dbt node seconds by kind"
+        )
+        kinds = sorted({k for h in history for k in r["breakdown"][h]["kinds"]})
+        header = f"{'history':>8} {'CPU':>8} {'wall':>8} {'load':>5} {'nodes':>5}" + "".join(
+            f" {k:>16}" for k in kinds
+        )
+        print(header)
+        print("-" * len(header))
+        for h in history:
+            b = r["breakdown"][h]
+            cells = "".join(f" {b['kinds'].get(k, 0.0):15.1f}s" for k in kinds)
+            print(
+                f"{str(h) + 'd':>8} {r['one_day_cpu'][h]:7.1f}s {r['one_day'][h]:7.1f}s {b['load']:5.1f} "
+                f"{b['nodes']:>5}{cells}"
+            )
+        if len(history) > 1:
+            first, last = history[0], history[-1]
+            print(
+                f"CPU at {last}d / CPU at {first}d: {r['one_day_cpu'][last] / r['one_day_cpu'][first]:.2f}x "
+                "(goal: at most 1.3x)"
+            )
+        for h in (history[0], history[-1]):
+            top = ", ".join(f"{name} {sec:.1f}s" for sec, name in r["breakdown"][h]["top"])
+            print(f"costliest nodes at {h}d: {top}")
 
 
 def fmt(seconds: float | None) -> str:
@@ -182,6 +270,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     parser.add_argument("--pandas-max-events", type=int, default=20_000_000)
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
+    parser.add_argument(
+        "--lake", type=Path, help="use the days of this existing lake (same scale) instead of generating them"
+    )
+    parser.add_argument(
+        "--refresh-only",
+        action="store_true",
+        help="only the one-day refreshes (no full build, dbt-vs-DuckDB or pandas comparison)",
+    )
     args = parser.parse_args()
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-marts-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -192,7 +288,17 @@ def main() -> int:
     rows = []
     try:
         for scale in args.scales.split(","):
-            rows.append(bench_scale(scale.strip(), args.days, history, root, args.pandas_max_events))
+            rows.append(
+                bench_scale(
+                    scale.strip(),
+                    args.days,
+                    history,
+                    root,
+                    args.pandas_max_events,
+                    args.lake,
+                    args.refresh_only,
+                )
+            )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -209,15 +315,17 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for r in rows:
-        overhead = r["models_dbt"] / r["models_direct"] if r["models_direct"] else float("nan")
+        direct = r.get("models_direct")
+        overhead = r["models_dbt"] / direct if direct else float("nan")
         r["overhead"] = overhead
         refresh = "".join(f" {fmt(r['one_day'][h]):>11}" for h in history)
         print(
-            f"{r['scale']:<8} {fmt(r['generate']):>9} {fmt(r['full_build']):>10} {fmt(r['models_dbt']):>10} "
-            f"{fmt(r['models_direct']):>9} {overhead:>7.2f}x{refresh} {fmt(r['pandas']):>9}"
+            f"{r['scale']:<8} {fmt(r['generate']):>9} {fmt(r.get('full_build')):>10} "
+            f"{fmt(r.get('models_dbt')):>10} {fmt(direct):>9} {overhead:>7.2f}x{refresh} {fmt(r.get('pandas')):>9}"
         )
     if args.json:
         args.json.write_text(json.dumps({"days": args.days, "history": history, "rows": rows}, indent=2))
+    print_breakdown(rows, history)
     print()
     print(
         "full build = dbt build --full-refresh (models + unit and data tests); models dbt = dbt run --full-refresh;"

@@ -135,7 +135,7 @@ def _intact(folder: Path) -> bool:
 def read_frames(settings: Settings, until: dt.date | None = None):
     from pipeline.train.data import read_customer_frames
 
-    return read_customer_frames(settings.lake_dir, until)
+    return read_customer_frames(settings.lake_dir, until, cache=settings.models_dir / "cache" / "sessions")
 
 
 def train(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +29,15 @@ def _glob(lake: Path, table: str) -> str:
     return f"read_parquet('{lake / table}/dt=*/*.parquet', hive_partitioning = true, union_by_name = true)"
 
 
-def read_customer_frames(lake: Path, until: dt.date | None = None) -> CustomerFrames:
-    """Users, orders (with the category of their largest line) and sessions of the lake, up to `until`."""
+def read_customer_frames(
+    lake: Path, until: dt.date | None = None, cache: Path | None = None
+) -> CustomerFrames:
+    """Users, orders (with the category of their largest line) and sessions of the lake, up to `until`.
+
+    The sessions come from the whole clickstream, the one input that grows by millions of rows a day: with
+    `cache`, each lake day's sessions are kept there (`session_days`), so a refresh reads only the new days'
+    events.
+    """
     lake = Path(lake)
     if not (lake / "orders").is_dir() or not any((lake / "orders").glob("dt=*/*.parquet")):
         empty = pd.DataFrame()
@@ -61,12 +70,62 @@ def read_customer_frames(lake: Path, until: dt.date | None = None) -> CustomerFr
                 where true {limit.replace("dt", "o.dt")}
                 order by o.order_id"""
         ).df()
-        sessions = con.sql(
-            f"""select user_id, min(cast(event_at as date)) as session_date
-                from {_glob(lake, "user_events")}
-                where user_id is not null {limit}
-                group by session_id, user_id order by session_id"""
-        ).df()
+        if cache is None:
+            sessions = con.sql(
+                f"""select user_id, min(cast(event_at as date)) as session_date
+                    from {_glob(lake, "user_events")}
+                    where user_id is not null {limit}
+                    group by session_id, user_id order by session_id"""
+            ).df()
+        else:
+            files = [str(f) for f in session_days(con, lake, cache, until)]
+            sessions = (
+                con.sql(
+                    "select user_id, session_date from read_parquet(?) order by session_id", params=[files]
+                ).df()
+                if files
+                else pd.DataFrame(
+                    {"user_id": pd.Series(dtype="int64"), "session_date": pd.Series(dtype="datetime64[us]")}
+                )
+            )
     finally:
         con.close()
     return CustomerFrames(users, orders, sessions, span[0], span[1])
+
+
+SESSION_COLUMNS = "session_id, user_id, min(cast(event_at as date)) as session_date"
+
+
+def session_days(con, lake: Path, cache: Path, until: dt.date | None = None) -> list[Path]:
+    """One Parquet file of (session_id, user_id, session_date) per lake day up to `until`, in `cache`.
+
+    A day's file is named after the size and modification time of that day's clickstream files, so a day that
+    is re-generated is read again and every other day is read from the cache. The generator writes each session
+    into the partition of the day it starts (a session never spans two partitions), so grouping a day's events
+    by session gives the same rows as grouping the whole clickstream. Files are written under a temporary name
+    and renamed: a reader never sees half of one, and two processes filling the cache write the same bytes.
+    """
+    out = []
+    for day_dir in sorted((Path(lake) / "user_events").glob("dt=*")):
+        day = day_dir.name.removeprefix("dt=")
+        parts = sorted(day_dir.glob("*.parquet"))
+        if not parts or (until is not None and day > until.isoformat()):
+            continue
+        signature = hashlib.sha256(
+            "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in parts).encode()
+        ).hexdigest()[:16]
+        target = cache / f"dt={day}" / f"{signature}.parquet"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for stale in target.parent.glob("*.parquet"):
+                stale.unlink(missing_ok=True)
+            partial = target.with_name(f".{signature}.{os.getpid()}.tmp")
+            con.execute(
+                f"""copy (select {SESSION_COLUMNS} from read_parquet(?) where user_id is not null
+                          group by session_id, user_id order by session_id)
+                    to '{partial}' (format parquet)""",
+                [[str(p) for p in parts]],
+            )
+            os.replace(partial, target)
+        out.append(target)
+    return out

@@ -3,13 +3,19 @@
     product view that follows it in the session, a scroll the product of the product view before it (both are
     window functions over the session's events in sequence order). A product view's dwell time is the time to the
     session's next event, capped at `ecom__dwell_cap_seconds` (a tab left open is not attention); the last event
-    of a session has no next event, so its dwell time is null (unknown, not zero). -#}
-{{ config(materialized='table') }}
+    of a session has no next event, so its dwell time is null (unknown, not zero).
+    Incremental: a refresh rebuilds the events from the rebuild cutoff on (macros/incremental.sql). A session's
+    events all sit in the lake partition of the day it started (`partition_date`) and a session crosses at most one
+    midnight, so reading the partitions from the day before the cutoff gives every event from the cutoff on its
+    whole session, and the window functions see the same neighbours as in a full build. -#}
+{{ config(materialized='incremental', unique_key='event_id', partition_by=day_partition('event_date'),
+    pre_hook="{{ clear_rebuild_window('event_date') }}") }}
 
 with
 
 events as (
     select * from {{ ref('stg_lake__user_events') }}
+    where {{ incremental_window('partition_date', this_column='event_date', extra_days=1) }}
 ),
 
 with_neighbours as (
@@ -68,6 +74,7 @@ final as (
         event_date,
         event_at
     from inferred
+    where {{ incremental_window('event_date') }}
 )
 
 select * from final
