@@ -29,14 +29,22 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     return_given_order = (1.0 - m.CANCEL_PROBABILITY) * return_probability(
         m.CATEGORY_RETURN[plan.intent], gift
     )
+    # The sessions of each (channel, device) cell, made contiguous by one stable sort: a cell's slice holds
+    # the same values in the same order as a boolean selection would, so its sums are the same floats.
+    cell = plan.channel.astype(np.intp) * len(m.DEVICES) + plan.device
+    order = np.argsort(cell, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=len(m.CHANNELS) * len(m.DEVICES)))])
+    by_cell = [x[order] for x in (reach_view, reach_cart, reach_checkout, reach_purchase)]
+    returns_by_cell = (reach_purchase * return_given_order)[order]
     for ci, channel in enumerate(m.CHANNELS):
         for di, device in enumerate(m.DEVICES):
-            sel = (plan.channel == ci) & (plan.device == di)
-            s = int(sel.sum())
+            k = ci * len(m.DEVICES) + di
+            sel = slice(bounds[k], bounds[k + 1])
+            s = int(bounds[k + 1] - bounds[k])
             rows["channel"].append(channel)
             rows["device"].append(device)
             rows["sessions"].append(s)
-            sums = [float(x[sel].sum()) for x in (reach_view, reach_cart, reach_checkout, reach_purchase)]
+            sums = [float(x[sel].sum()) for x in by_cell]
             prev = [float(s), *sums[:-1]]
             rates = [a / b if b > 0 else None for a, b in zip(sums, prev, strict=True)]
             for name, rate in zip(("view", "cart", "checkout", "purchase"), rates, strict=True):
@@ -44,7 +52,7 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
             rows["expected_conversion_rate"].append(sums[3] / s if s else None)
             late["expected_orders"].append(sums[3])
             late["expected_cancel_rate"].append(m.CANCEL_PROBABILITY)
-            returns = float((reach_purchase[sel] * return_given_order[sel]).sum())
+            returns = float(returns_by_cell[sel].sum())
             late["expected_return_rate"].append(returns / sums[3] if sums[3] > 0 else None)
     n = len(rows["channel"])
     table = pa.table(rows)
