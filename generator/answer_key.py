@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator import behaviour as m
+from generator.arrow import array
 from generator.calendar import is_gift_order, return_probability
 from generator.config import GeneratorConfig
 from generator.plan import SessionPlan
@@ -55,7 +56,7 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
             returns = float(returns_by_cell[sel].sum())
             late["expected_return_rate"].append(returns / sums[3] if sums[3] > 0 else None)
     n = len(rows["channel"])
-    table = pa.table(rows)
+    table = pa.table({name: array(values) for name, values in rows.items()})
     day_columns = {
         "seasonality": shape.seasonality,
         "growth": shape.growth,
@@ -67,18 +68,18 @@ def build_answer_key(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
         "expected_new_users": plan.expected_new,
     }
     for name, value in day_columns.items():
-        table = table.append_column(name, pa.array([float(value)] * n))
-    table = table.append_column("is_sale_day", pa.array([shape.sale is not None] * n))
+        table = table.append_column(name, array([float(value)] * n))
+    table = table.append_column("is_sale_day", array([shape.sale is not None] * n))
     table = table.append_column(
-        "sale_name", pa.array([shape.sale.name if shape.sale else None] * n, pa.string())
+        "sale_name", array([shape.sale.name if shape.sale else None] * n, pa.string())
     )
-    table = table.append_column("promo_period", pa.array([shape.promo_period] * n))
-    table = table.append_column("injected_faults", pa.array([",".join(cfg.inject)] * n))
+    table = table.append_column("promo_period", array([shape.promo_period] * n))
+    table = table.append_column("injected_faults", array([",".join(cfg.inject)] * n))
     for name, values in late.items():
-        table = table.append_column(name, pa.array(values, pa.float64()))
+        table = table.append_column(name, array(values, pa.float64()))
     for name, value in (
         ("expected_returning_sessions", plan.expected_returning),
         ("expected_anonymous_sessions", plan.expected_anonymous),
     ):
-        table = table.append_column(name, pa.array([float(value)] * n))
+        table = table.append_column(name, array([float(value)] * n))
     return table
