@@ -17,7 +17,7 @@ US_PER_SECOND = 1_000_000
 # about 0.7 s of CPU at the start of every `ecom generate` process (and of each of its workers) for a library
 # the generator never uses. `array` builds the same arrays from buffers instead (the same values, so the same
 # Parquet bytes), for what the generator passes: numpy arrays and short lists of str, float, int, bool, date.
-# pyarrow 26; `tests/generator/test_lake_writers.py` checks that a generated day still leaves pandas unloaded
+# pyarrow 26; `tests/generator/test_arrow.py` checks that a generated day still leaves pandas unloaded
 # and that `array` equals `pa.array`.
 
 _FROM_NUMPY = {
