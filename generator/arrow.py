@@ -80,8 +80,9 @@ def _validity(mask: np.ndarray | None, n: int) -> tuple[pa.Buffer | None, int]:
 
 
 def _from_list(values: list, type: pa.DataType | None) -> pa.Array:
-    mask = np.array([v is None for v in values], dtype=bool)
-    present = [v for v in values if v is not None]
+    has_nulls = None in values
+    mask = np.array([v is None for v in values], dtype=bool) if has_nulls else None
+    present = [v for v in values if v is not None] if has_nulls else values
     if type is None and not present:
         return pa.nulls(len(values))
     if type is None:
@@ -96,7 +97,9 @@ def _from_list(values: list, type: pa.DataType | None) -> pa.Array:
         else:
             raise TypeError("no Arrow type inferred for these values")
     if type == pa.string():
-        encoded = [("" if v is None else v).encode() for v in values]
+        encoded = (
+            [("" if v is None else v).encode() for v in values] if has_nulls else [v.encode() for v in values]
+        )
         offsets = np.zeros(len(values) + 1, dtype=np.int32)
         np.cumsum([len(b) for b in encoded], out=offsets[1:])
         validity, nulls = _validity(mask, len(values))
@@ -104,10 +107,10 @@ def _from_list(values: list, type: pa.DataType | None) -> pa.Array:
         return pa.Array.from_buffers(type, len(values), buffers, null_count=nulls)
     if type == pa.date32():
         days = np.array([0 if v is None else v.toordinal() - EPOCH_ORDINAL for v in values], dtype=np.int32)
-        return array(days, type, mask=mask if mask.any() else None)
-    numbers = [0 if v is None else v for v in values]
+        return array(days, type, mask=mask)
+    numbers = [0 if v is None else v for v in values] if has_nulls else values
     dtype = _TO_NUMPY.get(type, _SAME_BUFFER.get(type))
-    return array(np.array(numbers, dtype=dtype), type, mask=mask if mask.any() else None)
+    return array(np.array(numbers, dtype=dtype), type, mask=mask)
 
 
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()

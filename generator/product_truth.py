@@ -222,15 +222,15 @@ def build_complement_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     ids, rel = array(anchors + 1, pa.int64()), array(partner + 1, pa.int64())
     return pa.table(
         {
-            "kind": array(["bought_together"] * n + ["viewed_together"] * n, pa.string()),
+            "kind": _strings(np.repeat([0, 1], n), ("bought_together", "viewed_together")),
             "product_id": pa.concat_arrays([ids, ids]),
             "related_product_id": pa.concat_arrays([rel, rel]),
-            "planted_probability": array([COMPANION_LINE] * n + [pf.COMPANION_VIEW] * n, pa.float64()),
+            "planted_probability": array(np.repeat([COMPANION_LINE, pf.COMPANION_VIEW], n), pa.float64()),
             "p_product": array(np.concatenate([p_a, v_a]), pa.float64()),
             "p_related": array(np.concatenate([p_b, v_b]), pa.float64()),
             "p_both": array(np.concatenate([both, v_both]), pa.float64()),
             "true_lift": array(np.concatenate([both / (p_a * p_b), v_both / (v_a * v_b)]), pa.float64()),
-            "expected_orders": array([facts["expected_orders"]] * (2 * n), pa.float64()),
-            "expected_view_sessions": array([float(plan.probabilities[0].sum())] * (2 * n), pa.float64()),
+            "expected_orders": array(np.full(2 * n, float(facts["expected_orders"])), pa.float64()),
+            "expected_view_sessions": array(np.full(2 * n, float(plan.probabilities[0].sum())), pa.float64()),
         }
     )
