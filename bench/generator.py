@@ -333,7 +333,7 @@ def process_table(runs: list[ProcessRun]) -> list[str]:
     if best:
         ratio = best.floor_wall / best.wall
         lines.append(
-            f"whole process / write floor = {ratio:.2f}x ({best.days} days, {best.workers} workers), "
+            f"whole process / write floor = {ratio:.2f}x ({best.days} days, {best.workers} worker{'s' if best.workers > 1 else ''}), "
             f"target >= {FLOOR_TARGET}x: {'met' if ratio >= FLOOR_TARGET else 'NOT met'}"
         )
     return lines
