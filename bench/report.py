@@ -119,6 +119,7 @@ def headline(pipeline: list[dict], marts: dict, generator_out: str, serving_out:
     for pattern, label in (
         (r"events: ours / DuckDB SQL = ([\d.]+x)", "generator events vs DuckDB SQL reference"),
         (r"users: ours / Faker per-row = ([\d,.]+x)", "generator users vs per-row Faker"),
+        (r"whole process / write floor = ([\d.]+x \([^)]*\))", "`ecom generate` process vs its write floor"),
     ):
         match = re.search(pattern, generator_out)
         if match:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator import behaviour as m
-from generator.arrow import decimal_from_cents, dictionary
+from generator.arrow import array, decimal_from_cents, dictionary, string_scalar
 from generator.config import GeneratorConfig
 from generator.streams import SALT_PRICE, SALT_RANK, STREAM_CATALOG, hash_uniform
 from generator.vocab import ADJECTIVES, vocabulary
@@ -88,23 +88,23 @@ def build_products(cfg: GeneratorConfig, day: dt.date, cat: Catalog, prices: np.
     vocab = vocabulary(cfg.seed, cfg.locale)
     available = np.flatnonzero(cat.launch_offset_days <= (day - cfg.opening_date).days)
     c = cat.category[available]
-    brand = vocab.brands.take(vocab.brand_offset[c] + cat.brand[available] % vocab.brand_count[c])
-    nouns = pa.array([noun for x in m.CATEGORIES for noun in x[5]], pa.string())
+    brand = vocab.brands.take(array(vocab.brand_offset[c] + cat.brand[available] % vocab.brand_count[c]))
+    nouns = array([noun for x in m.CATEGORIES for noun in x[5]], pa.string())
     noun_offset = np.cumsum([0] + [len(x[5]) for x in m.CATEGORIES])[:-1]
-    adjective = pa.array(ADJECTIVES, pa.string()).take(cat.adjective[available] % len(ADJECTIVES))
+    adjective = array(ADJECTIVES, pa.string()).take(array(cat.adjective[available] % len(ADJECTIVES)))
     name = pc.binary_join_element_wise(
-        brand, adjective, nouns.take(noun_offset[c] + cat.noun[available]), " "
+        brand, adjective, nouns.take(array(noun_offset[c] + cat.noun[available])), string_scalar(" ")
     )
     launch = (cfg.opening_date - dt.date(1970, 1, 1)).days + cat.launch_offset_days[available]
     return pa.table(
         {
-            "product_id": pa.array(available.astype(np.int64) + 1),
+            "product_id": array(available.astype(np.int64) + 1),
             "product_name": name,
             "brand": brand,
             "category": dictionary(tuple(x[1] for x in m.CATEGORIES), c),
             "department": dictionary(m.DEPARTMENTS, m.CATEGORY_DEPARTMENT[c]),
             "cost": decimal_from_cents(cat.cost_cents[available]),
             "retail_price": decimal_from_cents(prices[available]),
-            "launch_date": pa.array(launch.astype(np.int32), pa.date32()),
+            "launch_date": array(launch.astype(np.int32), pa.date32()),
         }
     )

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from generator import behaviour as m
 from generator import experiments
 from generator import preferences as pf
-from generator.arrow import SECONDS_PER_DAY, dictionary, nullable_int, timestamps
+from generator.arrow import SECONDS_PER_DAY, array, dictionary, nullable_int, string_scalar, timestamps
 from generator.catalog import Catalog
 from generator.config import GeneratorConfig
 from generator.places import coded, market_places
@@ -226,15 +226,15 @@ def build_events(
 
     events = pa.table(
         {
-            "event_id": pa.array(key * EVENT_ID_STRIDE + 1 + np.arange(total, dtype=np.int64)),
-            "session_id": pa.array(session_ids[esession]),
+            "event_id": array(key * EVENT_ID_STRIDE + 1 + np.arange(total, dtype=np.int64)),
+            "session_id": array(session_ids[esession]),
             "user_id": nullable_int(euser, euser > 0),
             "event_type": dictionary(EVENT_TYPES, etype),
             "product_id": nullable_int(eproduct, is_product),
-            "quantity": pa.array(equantity.astype(np.int32), pa.int32(), mask=equantity == 0),
+            "quantity": array(equantity.astype(np.int32), pa.int32(), mask=equantity == 0),
             "order_id": nullable_int(eorder, eorder > 0),
             "event_at": event_at,
-            "sequence_number": pa.array(sequence.astype(np.int32)),
+            "sequence_number": array(sequence.astype(np.int32)),
             "device": dictionary(m.DEVICES, plan.device[esession]),
             "traffic_source": dictionary(m.CHANNELS, plan.channel[esession]),
             "page": dictionary(pages, code),
@@ -246,10 +246,10 @@ def build_events(
     truth_rows = np.flatnonzero(untagged)
     truth = pa.table(
         {
-            "event_id": pa.array(key * EVENT_ID_STRIDE + 1 + truth_rows.astype(np.int64)),
-            "session_id": pa.array(session_ids[esession[truth_rows]]),
+            "event_id": array(key * EVENT_ID_STRIDE + 1 + truth_rows.astype(np.int64)),
+            "session_id": array(session_ids[esession[truth_rows]]),
             "event_type": dictionary(EVENT_TYPES, etype[truth_rows]),
-            "product_id": pa.array(eproduct[truth_rows]),
+            "product_id": array(eproduct[truth_rows]),
         }
     )
     # where each session first saw each experiment surface: landing page, first product page, first cart add
@@ -259,9 +259,9 @@ def build_events(
     first_add = np.flatnonzero(np.diff(add_sessions, prepend=-1) != 0)
     first_add_pos[add_sessions[first_add]] = a_pos[first_add]
     surface_at = {
-        "landing": event_at.take(s_first),
-        "product": event_at.take(first_view_pos),
-        "cart": event_at.take(first_add_pos),
+        "landing": event_at.take(array(s_first)),
+        "product": event_at.take(array(first_view_pos)),
+        "cart": event_at.take(array(first_add_pos)),
     }
     exposures = experiments.build_exposures(assignments, session_ids, user_ids, stage, surface_at)
     kept = v_added & ~v_removed & (stage[v_session] == STAGE_PURCHASE)
@@ -346,9 +346,11 @@ def _page_codes(
     clicks = np.flatnonzero(etype == CLICK)  # never a session's first event: the landing page comes first
     code[clicks] = code[clicks - 1]
     product_pages = pc.binary_join_element_wise(
-        "/product/", pc.cast(pa.array(np.arange(1, n_products + 1)), pa.string()), ""
+        string_scalar("/product/"),
+        pc.cast(array(np.arange(1, n_products + 1)), pa.string()),
+        string_scalar(""),
     )
-    return pa.concat_arrays([pa.array(other, pa.string()), product_pages]), code
+    return pa.concat_arrays([array(other, pa.string()), product_pages]), code
 
 
 def _referrers(pages: pa.Array, code: np.ndarray, s_first: np.ndarray, channel: np.ndarray) -> pa.Array:
@@ -370,5 +372,5 @@ def _referrers(pages: pa.Array, code: np.ndarray, s_first: np.ndarray, channel: 
     landing_ref = channel_ref[channel]
     value[np.searchsorted(at, s_first)] = np.where(landing_ref >= 0, n_pages + landing_ref, -1)
     ref = np.repeat(value, np.diff(np.append(at, total)))
-    values = pa.concat_arrays([pages, pa.array(external, pa.string())])
-    return pa.DictionaryArray.from_arrays(pa.array(np.maximum(ref, 0), pa.int32(), mask=ref < 0), values)
+    values = pa.concat_arrays([pages, array(external, pa.string())])
+    return pa.DictionaryArray.from_arrays(array(np.maximum(ref, 0), pa.int32(), mask=ref < 0), values)

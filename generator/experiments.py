@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from generator.arrow import array
 from generator.streams import hash_uniform
 
 
@@ -125,7 +126,7 @@ def order_value_effect(assignments: list[Assignment]) -> np.ndarray:
     return out
 
 
-VARIANTS = pa.array(["control", "treatment"], pa.string())
+VARIANTS = array(["control", "treatment"], pa.string())
 EXPOSURE_SCHEMA = pa.schema(
     [
         ("experiment_id", pa.dictionary(pa.int32(), pa.string())),
@@ -157,17 +158,17 @@ def build_exposures(
     which = np.repeat(np.arange(len(assignments), dtype=np.int32), [len(r) for r in rows])
     variant = np.concatenate([a.treated[r] for a, r in zip(assignments, rows, strict=True)]).astype(np.int32)
     exposed_at = pa.concat_arrays(
-        [surface_at[a.experiment.surface].take(pa.array(r)) for a, r in zip(assignments, rows, strict=True)]
+        [surface_at[a.experiment.surface].take(array(r)) for a, r in zip(assignments, rows, strict=True)]
     )
     rows = np.concatenate(rows)
-    ids = pa.array([a.experiment.experiment_id for a in assignments], pa.string())
+    ids = array([a.experiment.experiment_id for a in assignments], pa.string())
     user = user_ids[rows]
     return pa.table(
         {
-            "experiment_id": pa.DictionaryArray.from_arrays(pa.array(which), ids),
-            "variant": pa.DictionaryArray.from_arrays(pa.array(variant), VARIANTS),
-            "session_id": pa.array(session_ids[rows]),
-            "user_id": pa.array(user, pa.int64(), mask=user == 0),
+            "experiment_id": pa.DictionaryArray.from_arrays(array(which), ids),
+            "variant": pa.DictionaryArray.from_arrays(array(variant), VARIANTS),
+            "session_id": array(session_ids[rows]),
+            "user_id": array(user, pa.int64(), mask=user == 0),
             "exposed_at": exposed_at,
         },
         schema=EXPOSURE_SCHEMA,
@@ -179,14 +180,14 @@ def build_experiments(day: dt.date) -> pa.Table:
     rows = running(day)
     return pa.table(
         {
-            "experiment_id": pa.array([e.experiment_id for e in rows], pa.string()),
-            "description": pa.array([e.description for e in rows], pa.string()),
-            "unit": pa.array([e.unit for e in rows], pa.string()),
-            "allocation": pa.array([e.allocation for e in rows], pa.float64()),
-            "target_metric": pa.array([e.target_metric for e in rows], pa.string()),
-            "surface": pa.array([e.surface for e in rows], pa.string()),
-            "true_relative_effect": pa.array([e.true_relative_effect for e in rows], pa.float64()),
-            "start_date": pa.array([e.start for e in rows], pa.date32()),
-            "end_date": pa.array([e.end for e in rows], pa.date32()),
+            "experiment_id": array([e.experiment_id for e in rows], pa.string()),
+            "description": array([e.description for e in rows], pa.string()),
+            "unit": array([e.unit for e in rows], pa.string()),
+            "allocation": array([e.allocation for e in rows], pa.float64()),
+            "target_metric": array([e.target_metric for e in rows], pa.string()),
+            "surface": array([e.surface for e in rows], pa.string()),
+            "true_relative_effect": array([e.true_relative_effect for e in rows], pa.float64()),
+            "start_date": array([e.start for e in rows], pa.date32()),
+            "end_date": array([e.end for e in rows], pa.date32()),
         }
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator import behaviour as m
-from generator.arrow import decimal_from_cents, dictionary, timestamps
+from generator.arrow import array, decimal_from_cents, dictionary, timestamps
 from generator.calendar import gift_return_earliest, is_gift_order, return_probability
 from generator.config import GeneratorConfig
 from generator.events import Carts
@@ -55,15 +55,15 @@ def build_orders(
 
     orders = pa.table(
         {
-            "order_id": pa.array(order_ids),
-            "user_id": pa.array(user_ids[buyers]),
-            "session_id": pa.array(key * SESSION_ID_STRIDE + 1 + buyers.astype(np.int64)),
+            "order_id": array(order_ids),
+            "user_id": array(user_ids[buyers]),
+            "session_id": array(key * SESSION_ID_STRIDE + 1 + buyers.astype(np.int64)),
             "status": dictionary(("placed",), np.zeros(n_orders, dtype=np.int32)),
             "payment_method": dictionary(
                 m.PAYMENT_METHODS, rng.choice(len(m.PAYMENT_METHODS), size=n_orders, p=m.PAYMENT_MIX)
             ),
             "shipping_method": dictionary(m.SHIPPING_METHODS, shipping),
-            "item_count": pa.array(items_per_order),
+            "item_count": array(items_per_order),
             "subtotal_amount": decimal_from_cents(subtotal),
             "discount_amount": decimal_from_cents(discount),
             "order_total": decimal_from_cents(subtotal - discount),
@@ -73,12 +73,12 @@ def build_orders(
     )
     items = pa.table(
         {
-            "order_item_id": pa.array(
+            "order_item_id": array(
                 key * ORDER_ITEM_ID_STRIDE + 1 + np.arange(len(line_order), dtype=np.int64)
             ),
-            "order_id": pa.array(order_ids[line_order]),
-            "product_id": pa.array(carts.product_id.astype(np.int64)),
-            "quantity": pa.array(carts.quantity.astype(np.int32)),
+            "order_id": array(order_ids[line_order]),
+            "product_id": array(carts.product_id.astype(np.int64)),
+            "quantity": array(carts.quantity.astype(np.int32)),
             "unit_price": decimal_from_cents(unit),
             "line_total": decimal_from_cents(line_total),
         }
@@ -149,7 +149,7 @@ def build_status_changes(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
     second = start * 3600 + hash_uniform(order_ids, cfg.seed, SALT_TIME) * (end - start) * 3600
     return pa.table(
         {
-            "order_id": pa.array(order_ids),
+            "order_id": array(order_ids),
             "status": dictionary(("placed", "cancelled", "returned"), status),
             "changed_at": timestamps(day, np.floor(second)),
         }

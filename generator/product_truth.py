@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from generator import behaviour as m
 from generator import preferences as pf
+from generator.arrow import array
 from generator.catalog import products_on
 from generator.config import GeneratorConfig
 from generator.plan import SessionPlan
@@ -140,16 +141,16 @@ def _item_ids(cfg: GeneratorConfig, n_products: int) -> dict[str, tuple[pa.Array
     brand_names = np.array(vocab.brands.to_pylist(), dtype=object)
     distinct_brands, brand_of = np.unique(brand_names[model.brand_code], return_inverse=True)
     return {
-        "product": (pa.array(np.arange(1, n_products + 1)).cast(pa.string()), None),
-        "brand": (pa.array(distinct_brands.astype(str), pa.string()), brand_of.ravel()),
-        "category": (pa.array(pf.CATEGORY_NAMES, pa.string()), model.category),
+        "product": (array(np.arange(1, n_products + 1)).cast(pa.string()), None),
+        "brand": (array(distinct_brands.astype(str), pa.string()), brand_of.ravel()),
+        "category": (array(pf.CATEGORY_NAMES, pa.string()), model.category),
     }
 
 
 def _strings(indices: np.ndarray, dictionary) -> pa.Array:
     """`dictionary[indices]` as a plain string column (built by Arrow, not one Python string at a time)."""
-    values = dictionary if isinstance(dictionary, pa.Array) else pa.array(list(dictionary), pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), values).cast(pa.string())
+    values = dictionary if isinstance(dictionary, pa.Array) else array(list(dictionary), pa.string())
+    return pa.DictionaryArray.from_arrays(array(indices, pa.int32()), values).cast(pa.string())
 
 
 def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
@@ -177,15 +178,15 @@ def build_product_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
             "segment": _strings(segment_of_row, [b for _, b in segments]),
             "season": _strings(np.zeros(n, np.int32), [season]),
             "item_kind": _strings(kind_of_row, [kind for kind, _, _, _ in parts]),
-            "rank": pa.array(
+            "rank": array(
                 np.concatenate([np.tile(np.arange(1, k + 1), n_segments) for _, k, _, _ in parts]).astype(
                     np.int32
                 ),
                 pa.int32(),
             ),
             "item_id": pa.concat_arrays([ids for _, _, ids, _ in parts]),
-            "share": pa.array(np.concatenate([share for _, _, _, share in parts]), pa.float64()),
-            "expected_orders": pa.array(np.full(n, facts["expected_orders"]), pa.float64()),
+            "share": array(np.concatenate([share for _, _, _, share in parts]), pa.float64()),
+            "expected_orders": array(np.full(n, facts["expected_orders"]), pa.float64()),
         }
     )
 
@@ -218,18 +219,18 @@ def build_complement_truth(cfg: GeneratorConfig, plan: SessionPlan) -> pa.Table:
     v_b = MEAN_VIEWS * view_share[partner] + pf.COMPANION_VIEW * v_a
     v_both = v_a * pf.COMPANION_VIEW + v_a * MEAN_VIEWS * view_share[partner]
     n = len(anchors)
-    ids, rel = pa.array(anchors + 1, pa.int64()), pa.array(partner + 1, pa.int64())
+    ids, rel = array(anchors + 1, pa.int64()), array(partner + 1, pa.int64())
     return pa.table(
         {
-            "kind": pa.array(["bought_together"] * n + ["viewed_together"] * n, pa.string()),
+            "kind": _strings(np.repeat([0, 1], n), ("bought_together", "viewed_together")),
             "product_id": pa.concat_arrays([ids, ids]),
             "related_product_id": pa.concat_arrays([rel, rel]),
-            "planted_probability": pa.array([COMPANION_LINE] * n + [pf.COMPANION_VIEW] * n, pa.float64()),
-            "p_product": pa.array(np.concatenate([p_a, v_a]), pa.float64()),
-            "p_related": pa.array(np.concatenate([p_b, v_b]), pa.float64()),
-            "p_both": pa.array(np.concatenate([both, v_both]), pa.float64()),
-            "true_lift": pa.array(np.concatenate([both / (p_a * p_b), v_both / (v_a * v_b)]), pa.float64()),
-            "expected_orders": pa.array([facts["expected_orders"]] * (2 * n), pa.float64()),
-            "expected_view_sessions": pa.array([float(plan.probabilities[0].sum())] * (2 * n), pa.float64()),
+            "planted_probability": array(np.repeat([COMPANION_LINE, pf.COMPANION_VIEW], n), pa.float64()),
+            "p_product": array(np.concatenate([p_a, v_a]), pa.float64()),
+            "p_related": array(np.concatenate([p_b, v_b]), pa.float64()),
+            "p_both": array(np.concatenate([both, v_both]), pa.float64()),
+            "true_lift": array(np.concatenate([both / (p_a * p_b), v_both / (v_a * v_b)]), pa.float64()),
+            "expected_orders": array(np.full(2 * n, float(facts["expected_orders"])), pa.float64()),
+            "expected_view_sessions": array(np.full(2 * n, float(plan.probabilities[0].sum())), pa.float64()),
         }
     )

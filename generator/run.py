@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import queue
 import sys
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,11 +73,9 @@ def generate_window(
             results.append(generate_one(cfg, lake, day))
             progress(results[-1])
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(generate_one, cfg, Path(lake), day) for day in days]
-            for future in as_completed(futures):
-                results.append(future.result())
-                progress(results[-1])
+        for result in _generate_parallel(cfg, Path(lake), days, workers):
+            results.append(result)
+            progress(result)
     results.sort(key=lambda r: r.day)
     elapsed = time.perf_counter() - started
     totals = {k: sum(r.rows[k] for r in results) for k in results[0].rows} if results else {}
@@ -85,3 +85,75 @@ def generate_window(
         + f" ({sum(totals.values()) / max(elapsed, 1e-9):,.0f} rows/s)"
     )
     return results
+
+
+# --- parallel runs --------------------------------------------------------------------------------------------
+#
+# Each worker takes one contiguous block of days, in calendar order: a day re-derives the session plans of the
+# 30 days before it (the late status changes) and the user counts since the opening, which a worker has in
+# its caches when it made those days itself; days dealt out one by one would make every worker re-derive
+# every other day's plan. The blocks are cut by the calendar's expected sessions, so later (busier) days do
+# not leave one worker running alone at the end. The workers are forked after the parent imported the day's
+# modules and built the pools every day uses (the Faker vocabulary, the market's places), so they start warm.
+
+_progress = None  # a worker's channel back to the parent, set per worker
+
+
+def _set_progress(channel) -> None:
+    global _progress
+    _progress = channel
+
+
+def _generate_block(cfg: GeneratorConfig, lake: Path, block: list[dt.date]) -> None:
+    for day in block:
+        _progress.put(generate_one(cfg, lake, day))
+
+
+def blocks_of(cfg: GeneratorConfig, days: list[dt.date], n: int) -> list[list[dt.date]]:
+    """`days` (sorted) cut into at most `n` contiguous blocks of about equal expected sessions."""
+    from generator.calendar import day_shape
+
+    weights = [day_shape(d, cfg.opening_date, cfg.market).traffic_multiplier for d in days]
+    total, blocks, block, done = sum(weights), [], [], 0.0
+    for day, weight in zip(days, weights, strict=True):
+        block.append(day)
+        done += weight
+        if done >= total * (len(blocks) + 1) / n and len(blocks) < n - 1:
+            blocks.append(block)
+            block = []
+    return [b for b in [*blocks, block] if b]
+
+
+def _warm(cfg: GeneratorConfig) -> None:
+    """What every day needs and a forked worker can inherit: the day's modules and the shared pools."""
+    import generator.day  # noqa: F401  (the imports: numpy, pyarrow and everything a day uses)
+    from generator.places import market_places
+    from generator.vocab import vocabulary
+
+    vocabulary(cfg.seed, cfg.locale)
+    market_places(cfg.market)
+
+
+def _generate_parallel(
+    cfg: GeneratorConfig, lake: Path, days: list[dt.date], workers: int
+) -> Iterator[DayResult]:
+    """Yield one result per day as the workers finish them (any order); a worker's error is raised here."""
+    blocks = blocks_of(cfg, days, workers)
+    _warm(cfg)
+    context = multiprocessing.get_context("fork")  # the workers inherit the warm modules and pools
+    channel = context.Queue()
+    with ProcessPoolExecutor(
+        max_workers=len(blocks), mp_context=context, initializer=_set_progress, initargs=(channel,)
+    ) as pool:
+        futures = [pool.submit(_generate_block, cfg, lake, block) for block in blocks]
+        received = 0
+        while received < len(days):
+            try:
+                yield channel.get(timeout=0.2)
+                received += 1
+            except queue.Empty:
+                for future in futures:
+                    if future.done():
+                        future.result()  # raises a worker's error (or a killed worker's BrokenProcessPool)
+        for future in futures:
+            future.result()

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from generator import behaviour as m
 from generator import experiments
-from generator.arrow import dictionary
+from generator.arrow import array, dictionary
 from generator.calendar import category_seasonality, day_shape
 from generator.config import GeneratorConfig
 from generator.customers import Traits, cohort_traits
@@ -264,18 +264,18 @@ def build_user_truth(cfg: GeneratorConfig, day: dt.date) -> pa.Table:
     signup = np.full(n, day.toordinal(), dtype=np.int64)
     epoch = dt.date(1970, 1, 1).toordinal()
     columns = {
-        "user_id": pa.array(traits.user_id),
+        "user_id": array(traits.user_id),
         "persona": dictionary(m.PERSONAS, traits.persona),
-        "visit_rate": pa.array(traits.visit_rate),
-        "purchase_propensity": pa.array(traits.purchase_propensity),
-        "spend_level": pa.array(traits.spend_level),
-        "lifetime_days": pa.array(traits.lifetime_days),
-        "lapse_date": pa.array((signup + traits.lapse_age - epoch).astype(np.int32), pa.date32()),
-        "as_of_date": pa.array((signup - epoch).astype(np.int32), pa.date32()),
+        "visit_rate": array(traits.visit_rate),
+        "purchase_propensity": array(traits.purchase_propensity),
+        "spend_level": array(traits.spend_level),
+        "lifetime_days": array(traits.lifetime_days),
+        "lapse_date": array((signup + traits.lapse_age - epoch).astype(np.int32), pa.date32()),
+        "as_of_date": array((signup - epoch).astype(np.int32), pa.date32()),
     }
     expectations = expected_over(cfg, traits, signup, day, HORIZONS)
     for h, e in expectations.items():
-        columns[f"expected_orders_{h}d"] = pa.array(e.orders)
+        columns[f"expected_orders_{h}d"] = array(e.orders)
     for h, e in expectations.items():
-        columns[f"expected_spend_{h}d"] = pa.array(np.round(e.spend_cents) / 100.0)
+        columns[f"expected_spend_{h}d"] = array(np.round(e.spend_cents) / 100.0)
     return pa.table(columns)

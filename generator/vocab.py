@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from generator.arrow import array
 from generator.behaviour import CATEGORIES
 
 POOL_SIZE = 1000
@@ -69,13 +70,13 @@ def vocabulary(seed: int, locale: str) -> Vocabulary:
         brands.extend(pool)
     first = _unique(female + male)
     return Vocabulary(
-        first_names=pa.array(first, pa.string()),
+        first_names=array(first, pa.string()),
         female=np.searchsorted(first, female),
         male=np.searchsorted(first, male),
-        last_names=pa.array(last, pa.string()),
-        first_email=pa.array([_email_part(n) for n in first], pa.string()),
-        last_email=pa.array([_email_part(n) for n in last], pa.string()),
-        brands=pa.array(brands, pa.string()),
+        last_names=array(last, pa.string()),
+        first_email=array([_email_part(n) for n in first], pa.string()),
+        last_email=array([_email_part(n) for n in last], pa.string()),
+        brands=array(brands, pa.string()),
         brand_offset=np.array(offsets, dtype=np.int64),
         brand_count=np.array(counts, dtype=np.int64),
     )
