@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -163,7 +162,6 @@ def refresh_scores(settings: Settings, echo: Callable[[str], None] | None = None
     """Score the lake's last day with the current artifacts (training the missing ones first); write the score
     tables. Returns rows per table."""
     echo = echo or (lambda line: None)
-    started = time.perf_counter()
     frames = read_frames(settings)
     horizon = churn_horizon_days(settings)
     tables: dict[str, pd.DataFrame] = {}
@@ -189,10 +187,4 @@ def refresh_scores(settings: Settings, echo: Callable[[str], None] | None = None
             tables = score(settings, frames, frames.last_day, artifacts, horizon)
     for table in SCHEMAS:
         _write(settings, table, tables.get(table))
-    if tables:
-        customers = max((len(t) for t in tables.values() if t is not None), default=0)
-        echo(
-            f"customer models: scored {customers:,} customers as of {frames.last_day} "
-            f"in {time.perf_counter() - started:.1f}s"
-        )
     return {table: len(tables.get(table, ())) for table in SCHEMAS}
