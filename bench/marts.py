@@ -10,7 +10,7 @@ For each scale, a year of lake (`--days` days from the opening day) is generated
 * **one-day refresh**: the lake holds `--short-days` days (about a month) or `--days - 1` days (about a year) and
   is built; then one more day lands and `ecom build` (incremental) refreshes it. Incremental models rebuild only
   the lookback window, so the two should cost about the same;
-  Each refresh is also broken down by what dbt ran (`--breakdown`): node seconds per kind (whole-table models,
+  Each refresh is also broken down by what dbt ran: node seconds per kind (whole-table models,
   incremental models, views, data tests, unit tests), and the nodes that cost most, with CPU seconds of the
   whole process tree beside wall time;
 * **pandas reference**: the plain pandas funnel, RFM and cohort implementations (tests/dbt/reference.py) on the

@@ -72,10 +72,10 @@ def read_customer_frames(
         ).df()
         if cache is None:
             sessions = con.sql(
-                f"""select user_id, min(cast(event_at as date)) as session_date
-                    from {_glob(lake, "user_events")}
-                    where user_id is not null {limit}
-                    group by session_id, user_id order by session_id"""
+                f"""select user_id, session_date from (
+                        select {SESSION_COLUMNS} from {_glob(lake, "user_events")}
+                        where user_id is not null {limit} group by session_id, user_id
+                    ) order by session_id"""
             ).df()
         else:
             files = [str(f) for f in session_days(con, lake, cache, until)]
@@ -111,8 +111,9 @@ def session_days(con, lake: Path, cache: Path, until: dt.date | None = None) -> 
         parts = sorted(day_dir.glob("*.parquet"))
         if not parts or (until is not None and day > until.isoformat()):
             continue
+        stats = [(p.name, p.stat()) for p in parts]
         signature = hashlib.sha256(
-            "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in parts).encode()
+            "|".join(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in stats).encode()
         ).hexdigest()[:16]
         target = cache / f"dt={day}" / f"{signature}.parquet"
         if not target.exists():
