@@ -132,10 +132,12 @@ def _intact(folder: Path) -> bool:
     return True
 
 
-def read_frames(settings: Settings, until: dt.date | None = None):
+def read_frames(settings: Settings, until: dt.date | None = None, cache: bool = True):
+    """The lake's frames; with `cache`, the sessions through the per-day cache under models/cache/sessions."""
     from pipeline.train.data import read_customer_frames
 
-    return read_customer_frames(settings.lake_dir, until, cache=settings.models_dir / "cache" / "sessions")
+    folder = settings.models_dir / "cache" / "sessions" if cache else None
+    return read_customer_frames(settings.lake_dir, until, cache=folder)
 
 
 def train(
@@ -157,7 +159,8 @@ def train(
     if unknown:
         raise BadInput(f"unknown model {unknown[0]!r}: choose from {', '.join(MODELS)}")
     horizon = churn_horizon_days(settings)
-    frames = frames if frames is not None else read_frames(settings)
+    # `ecom train` on its own reads the lake without the cache: a refused training writes nothing
+    frames = frames if frames is not None else read_frames(settings, cache=False)
     as_of = check_history(frames, as_of, horizon)
     frames = frames_until(frames, as_of)
     done, failed = [], []

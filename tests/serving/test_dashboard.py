@@ -793,5 +793,6 @@ def test_customers_page_says_what_history_it_needs(dashboard, page, settings):
     assert page.locator('[data-testid="stMetric"]').count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
     nav = page.get_by_test_id("stSidebar").get_by_role("link", name="Customers", exact=True)
+    nav.first.wait_for(timeout=60_000)  # the sidebar's navigation can render after the page's body
     assert nav.count() == 1
     assert "Dates do not apply here" in page.get_by_test_id("stSidebar").inner_text()
