@@ -5,7 +5,7 @@
 One lake of `--days` days from `--opening` is generated once; each engine then builds it in its own data
 directory (hard links to the same files):
 
-* **full build**: `ecom build --engine E --full-refresh` (dbt build: every model, unit test and data test; for
+* **full build**: `ecom build --engine E --full-refresh` (dbt build: every model and data test; for
   Spark this includes starting the in-process Spark session and loading the marts into build.duckdb);
 * **incremental**: `--new-days` more days land and `ecom build --engine E` refreshes them;
 * **publish**: `ecom publish` of the engine's build (identical work for both: build.duckdb -> ecommerce.duckdb).

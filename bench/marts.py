@@ -4,7 +4,7 @@
 
 For each scale, a year of lake (`--days` days from the opening day) is generated once, then:
 
-* **full build**: `ecom build --full-refresh` (dbt build: every model, unit test and data test) over the year;
+* **full build**: `ecom build --full-refresh` (dbt build: every model and data test) over the year;
 * **models only**: `dbt run --full-refresh` over the year, and **direct DuckDB**: the same compiled model SQL
   executed in DuckDB in dependency order without dbt (the ratio is dbt's overhead; target: within 1.5x);
 * **one-day refresh**: the lake holds `--short-days` days (about a month) or `--days - 1` days (about a year) and

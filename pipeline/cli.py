@@ -99,7 +99,7 @@ def _add_build(p: argparse.ArgumentParser) -> None:
 
 COMMANDS = {
     "generate": "Write synthetic days to the lake (one partition per table per day; a day is replaced whole).",
-    "build": "dbt build (models, unit tests, data tests) into build.duckdb; refuses a lake with missing days.",
+    "build": "dbt build (models and data tests) into build.duckdb; refuses a lake with missing days.",
     "publish": "Publish a passing build to ecommerce.duckdb, atomically (and to PostgreSQL when configured).",
     "run": "Generate, build and publish a window (default: the demo), filling missing history first.",
     "status": "Lake days and gaps, the last build (passed, failed, running or interrupted), what is published.",

@@ -93,9 +93,13 @@ def selection_args(select: str | None = None, full_refresh: bool = False) -> lis
     """dbt's flags for a build of `select` (everything when empty), the same for `ecom build` and the refresh DAG.
 
     `--indirect-selection cautious`: a test on two models runs only when both are selected, so a selected build
-    never tests against a table this build did not write.
+    never tests against a table this build did not write. Unit tests are left out (`--exclude-resource-type`):
+    they test the models' SQL on fixed inputs, not the day's data, so they run with the test suite (`make test`,
+    tests/e2e/test_run.py) and `dbt test --select test_type:unit`, as dbt advises, not in every refresh.
     """
-    args = ["--full-refresh"] if full_refresh else []
+    args = ["--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
     if select and select.strip():
         args += ["--select", select.strip(), "--indirect-selection", "cautious"]
     return args

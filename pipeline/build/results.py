@@ -41,7 +41,7 @@ class TaskNode:
     layer: str
     name: str
     unique_id: str  # the model / seed / source
-    members: tuple[str, ...] = field(default=())  # unique_id first, then its tests and unit tests
+    members: tuple[str, ...] = field(default=())  # unique_id first, then its data tests
 
 
 def load_manifest(path: Path) -> dict:
@@ -65,8 +65,8 @@ def task_nodes(manifest: dict) -> list[TaskNode]:
     owners.update(sources)
     depth = _depths(manifest)
     attached: dict[str, list[str]] = {uid: [] for uid in owners}
+    # data tests only: builds leave the unit tests out (`selection_args`)
     tests = {uid: n for uid, n in nodes.items() if n["resource_type"] == "test"}
-    tests.update(manifest.get("unit_tests", {}))
     for uid, test in sorted(tests.items()):
         owner = _owner_of(test, owners, depth)
         if owner:

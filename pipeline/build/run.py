@@ -126,7 +126,7 @@ def build(
     echo: Callable[[str], None] | None = None,
     log_file: Path | None = None,
 ) -> BuildResult:
-    """`dbt build` (models, unit tests, data tests) into build.duckdb, recording the outcome in build.json.
+    """`dbt build` (models and data tests) into build.duckdb, recording the outcome in build.json.
 
     Refuses a lake with missing days before dbt starts; one build at a time (`wait` or refuse, see
     pipeline/build/lock.py). With `log_file`, dbt's output goes there and `echo` gets a compact progress view.

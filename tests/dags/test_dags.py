@@ -158,7 +158,8 @@ def test_refresh_runs_one_dbt_build_shown_as_a_task_per_model_grouped_by_layer(d
     tests = [uid for uid in manifest["nodes"] if uid.startswith("test.")]
     shown = {m for t in nodes for m in t.members}
     assert set(tests) <= shown  # every data test is reported by exactly one model's or source's task
-    assert sum(len(t.members) - 1 for t in nodes) == len(tests) + len(manifest.get("unit_tests", {}))
+    # ... and nothing else: builds run no unit test (they run in `make test`, tests/e2e/test_run.py)
+    assert sum(len(t.members) - 1 for t in nodes) == len(tests)
     # the node tasks run no dbt and need no worker: they start and end in the triggerer
     assert all(t.start_from_trigger and t.retries == 0 for t in nodes)
     assert all(t.trigger_rule == "all_done" and t.upstream_task_ids == {"dbt_build"} for t in nodes)

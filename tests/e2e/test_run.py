@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import duckdb
 
+from pipeline.build.dbt import run_dbt
+from pipeline.settings import Settings
 from tests.support.ecom import BIN, REPO, TINY_END, TINY_START, ecom
 
 
@@ -130,3 +133,19 @@ def test_make_docs_prints_the_real_folder(tiny_run):
     assert f"--target-path {target}" in proc.stdout
     assert "<that folder>" not in proc.stdout
     assert (target / "index.html").exists()
+
+
+def test_the_dbt_unit_tests_pass_and_builds_leave_them_out(tiny_run, tmp_path):
+    """Builds run no unit test (they test the models' SQL, not the day's data); the suite runs every one of them,
+    against a copy of a built warehouse (dbt reads the column types of each unit test's inputs from it)."""
+    built = json.loads((tiny_run / "dbt" / "target" / "run_results.json").read_text())["results"]
+    assert built and not [r for r in built if r["unique_id"].startswith("unit_test.")]
+    data_dir = tmp_path / "copy"
+    shutil.copytree(tiny_run, data_dir, symlinks=True)
+    settings = Settings.load(data_dir=data_dir)
+    outcome = run_dbt(settings, "test", "--select", "test_type:unit", quiet=True)
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
+    ran = {r["unique_id"]: r["status"] for r in outcome.results if r["unique_id"].startswith("unit_test.")}
+    assert outcome.success, outcome.describe_failures()
+    assert manifest["unit_tests"] and set(ran) == set(manifest["unit_tests"])
+    assert set(ran.values()) == {"pass"}
