@@ -8,11 +8,21 @@ def model(dbt, session):
 
     from predict.experiments import segment_comparisons
 
-    orders = dbt.ref("int_orders_enriched").df()[["order_id", "user_id", "session_id", "order_total"]]
-    sessions = dbt.ref("int_events_sessionized").df()[["session_id", "entry_channel"]]
-    segments = dbt.ref("dm_rfm_segments").df()[["user_id", "segment_name"]]
+    # Joined in DuckDB, so that only the three columns the comparisons read reach pandas: the sessions table
+    # holds every session of the history, most of them without an order.
+    orders = (
+        dbt.ref("int_orders_enriched")
+        .set_alias("orders")
+        .join(
+            dbt.ref("int_events_sessionized").set_alias("sessions"),
+            "orders.session_id = sessions.session_id",
+            "left",
+        )
+        .join(dbt.ref("dm_rfm_segments").set_alias("segments"), "orders.user_id = segments.user_id", "left")
+        .project("orders.order_total, sessions.entry_channel, segments.segment_name")
+        .df()
+    )
     orders = orders.assign(order_value=orders["order_total"].astype(float))
-    orders = orders.merge(sessions, on="session_id", how="left").merge(segments, on="user_id", how="left")
     return pd.concat(
         [
             segment_comparisons(orders.dropna(subset=["segment_name"]), "segment_name").assign(
