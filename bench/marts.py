@@ -316,19 +316,20 @@ def main() -> int:
     print("-" * len(header))
     for r in rows:
         direct = r.get("models_direct")
-        overhead = r["models_dbt"] / direct if direct else float("nan")
-        r["overhead"] = overhead
+        overhead = r["models_dbt"] / direct if direct and r.get("models_dbt") else None
+        r["overhead"] = overhead if overhead is not None else float("nan")
+        shown = f"{overhead:>7.2f}x" if overhead is not None else f"{'skipped':>8}"
         refresh = "".join(f" {fmt(r['one_day'][h]):>11}" for h in history)
         print(
             f"{r['scale']:<8} {fmt(r['generate']):>9} {fmt(r.get('full_build')):>10} "
-            f"{fmt(r.get('models_dbt')):>10} {fmt(direct):>9} {overhead:>7.2f}x{refresh} {fmt(r.get('pandas')):>9}"
+            f"{fmt(r.get('models_dbt')):>10} {fmt(direct):>9} {shown}{refresh} {fmt(r.get('pandas')):>9}"
         )
     if args.json:
         args.json.write_text(json.dumps({"days": args.days, "history": history, "rows": rows}, indent=2))
     print_breakdown(rows, history)
     print()
     print(
-        "full build = dbt build --full-refresh (models + unit and data tests); models dbt = dbt run --full-refresh;"
+        "full build = dbt build --full-refresh (models and data tests); models dbt = dbt run --full-refresh;"
     )
     print(
         "direct = the same compiled SQL run in DuckDB without dbt; 1 day @Nd = incremental `ecom build` of one new"
