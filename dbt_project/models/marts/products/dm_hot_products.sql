@@ -129,24 +129,84 @@ as_of_days as (
     select distinct order_date as as_of_date from order_lines
 ),
 
+{# A day's purchases count in the lists as of that day and the 364 days after it: they enter the 365-day
+    window on their day and leave it 365 days later. A running sum of those changes gives each item's purchases
+    over an interval of days, which every as-of day inside the interval takes, so no day's purchases are
+    summed once per as-of day of their window (a join that grew with the square of the history). #}
+changes as (
+    select
+        segment_type,
+        segment,
+        season,
+        item_kind,
+        item_id,
+        item_name,
+        order_date as change_date,
+        purchases as purchases_change
+    from daily
+    union all
+    select
+        segment_type,
+        segment,
+        season,
+        item_kind,
+        item_id,
+        item_name,
+        {{ dbt.dateadd('day', 365, 'order_date') }} as change_date,
+        -purchases as purchases_change
+    from daily
+),
+
+netted as (
+    select
+        segment_type,
+        segment,
+        season,
+        item_kind,
+        item_id,
+        item_name,
+        cast(change_date as date) as change_date,
+        sum(purchases_change) as purchases_change
+    from changes
+    group by segment_type, segment, season, item_kind, item_id, item_name, cast(change_date as date)
+),
+
+intervals as (
+    select
+        segment_type,
+        segment,
+        season,
+        item_kind,
+        item_id,
+        item_name,
+        change_date as valid_from,
+        lead(change_date) over (
+            partition by segment_type, segment, season, item_kind, item_id, item_name order by change_date
+        ) as valid_until,
+        sum(purchases_change) over (
+            partition by segment_type, segment, season, item_kind, item_id, item_name
+            order by change_date rows between unbounded preceding and current row
+        ) as purchases
+    from netted
+),
+
 windowed as (
     select
         as_of_days.as_of_date,
-        daily.segment_type,
-        daily.segment,
-        daily.season,
-        daily.item_kind,
-        daily.item_id,
-        daily.item_name,
-        sum(daily.purchases) as purchases
-    from as_of_days
-    inner join daily
+        intervals.segment_type,
+        intervals.segment,
+        intervals.season,
+        intervals.item_kind,
+        intervals.item_id,
+        intervals.item_name,
+        intervals.purchases
+    from intervals
+    inner join as_of_days
         on
-            as_of_days.as_of_date >= daily.order_date
-            and daily.order_date > {{ dbt.dateadd('day', -365, 'as_of_days.as_of_date') }}
-    group by
-        as_of_days.as_of_date, daily.segment_type, daily.segment, daily.season, daily.item_kind, daily.item_id,
-        daily.item_name
+            intervals.valid_from <= as_of_days.as_of_date
+            and intervals.valid_until > as_of_days.as_of_date
+    -- an interval with purchases always ends: the last change of an item is its last day leaving the window
+    where intervals.purchases > 0
 ),
 
 ranked as (
