@@ -1,5 +1,5 @@
-{#- dbt's unique, not_null and accepted_values, over the partitions this build rebuilt (macros/audit_window.sql).
-    `partition_column` names the model's day column. -#}
+{#- dbt's unique, not_null and accepted_values, and the project's unique_combination_of_columns, over the
+    partitions this build rebuilt (macros/audit_window.sql). `partition_column` names the model's day column. -#}
 
 {% test unique_in_audit_window(model, column_name, partition_column) %}
     -- depends_on: {{ ref('int_events_sessionized') }}
@@ -14,4 +14,9 @@
 {% test accepted_values_in_audit_window(model, column_name, values, partition_column, quote=true) %}
     -- depends_on: {{ ref('int_events_sessionized') }}
     {{ adapter.dispatch('test_accepted_values', 'dbt')(audited(model, partition_column), column_name, values, quote) }}
+{% endtest %}
+
+{% test unique_combination_of_columns_in_audit_window(model, combination_of_columns, partition_column) %}
+    -- depends_on: {{ ref('int_events_sessionized') }}
+    {{ test_unique_combination_of_columns(audited(model, partition_column), combination_of_columns) }}
 {% endtest %}

@@ -2,41 +2,32 @@
     products. Directed pairs: a -> b and b -> a are both rows (same support and lift, their own confidence).
     support: baskets holding both; confidence: support / baskets holding the product; lift: confidence / the
     share of baskets holding the related product (1 = independent). Pairs with fewer than
-    `ecom__affinity_min_support` baskets together are left out: below it a lift is mostly noise. -#}
+    `ecom__affinity_min_support` baskets together are left out: below it a lift is mostly noise.
+    The counts are the sums of each basket day's counts (int_product_pairs_daily, incremental by day), so a refresh
+    sums a compact daily table instead of pairing every basket of the history again. -#}
 with
 
-order_lines as (
-    select * from {{ ref('int_order_items_enriched') }}
-),
-
-product_events as (
-    select * from {{ ref('int_product_events_inferred') }}
+daily_pairs as (
+    select * from {{ ref('int_product_pairs_daily') }}
 ),
 
 products as (
     select * from {{ ref('stg_lake__products') }}
 ),
 
-baskets as (
+day_totals as (
     select distinct
-        'bought_together' as kind,
-        order_id as basket_id,
-        product_id
-    from order_lines
-    union all
-    select distinct
-        'viewed_together' as kind,
-        session_id as basket_id,
-        product_id
-    from product_events
-    where event_type = 'product_view'
+        kind,
+        basket_date,
+        day_baskets
+    from daily_pairs
 ),
 
 basket_totals as (
     select
         kind,
-        count(distinct basket_id) as baskets
-    from baskets
+        cast(sum(day_baskets) as bigint) as baskets
+    from day_totals
     group by kind
 ),
 
@@ -44,25 +35,22 @@ item_counts as (
     select
         kind,
         product_id,
-        count(*) as item_baskets
-    from baskets
+        cast(sum(baskets) as bigint) as item_baskets
+    from daily_pairs
+    where product_id = related_product_id
     group by kind, product_id
 ),
 
 pairs as (
     select
-        left_side.kind,
-        left_side.product_id,
-        right_side.product_id as related_product_id,
-        count(*) as support  -- noqa: RF04
-    from baskets as left_side
-    inner join baskets as right_side
-        on
-            left_side.kind = right_side.kind
-            and left_side.basket_id = right_side.basket_id
-            and left_side.product_id != right_side.product_id
-    group by left_side.kind, left_side.product_id, right_side.product_id
-    having count(*) >= {{ var('ecom__affinity_min_support') }}
+        kind,
+        product_id,
+        related_product_id,
+        cast(sum(baskets) as bigint) as support  -- noqa: RF04
+    from daily_pairs
+    where product_id != related_product_id
+    group by kind, product_id, related_product_id
+    having sum(baskets) >= {{ var('ecom__affinity_min_support') }}
 ),
 
 latest_names as (
