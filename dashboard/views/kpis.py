@@ -4,12 +4,20 @@ events those days belong to."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from dashboard.filters import Filters
 from dashboard.marts import load, q, ratio
-from dashboard.periods import by_period, grain_picker, period_axis, previous_label, split
+from dashboard.periods import (
+    by_period,
+    chart_x,
+    grain_picker,
+    note_partial,
+    period_chart,
+    previous_label,
+    shown_days,
+    split,
+)
 from dashboard.ui import LABELS, SALE_COLORS, Headline, count, headlines, money, percent, show, table
 from pipeline.settings import Settings
 
@@ -154,9 +162,11 @@ def page() -> None:
 
     grain = grain_picker("kpis_grain")
     sums = ["revenue", "orders", "sessions", "cart_sessions", "purchasing_sessions"]
-    periods = with_rates(by_period(current, grain, sums))
-    fig = px.line(periods, x="period", y="revenue", markers=grain != "Day", labels=LABELS)
-    exported = periods[["period", "revenue", "orders"]]
+    span = shown_days(f, st.session_state.first_day, st.session_state.last_day)
+    periods = with_rates(by_period(current, grain, sums, span))
+    fig, few = period_chart(periods, grain, "revenue", labels=LABELS)
+    fig.data[0].update(name="Revenue", showlegend=False)
+    exported = periods[["period", "revenue", "orders", "days", "partial"]]
     if grain == "Day":
         exported = current[["day", "revenue", "orders", "event", "promo_period"]].rename(
             columns={"day": "period"}
@@ -164,23 +174,22 @@ def page() -> None:
         sale = current[current.promo_period == "sale"]
         for i, (event, rows) in enumerate(sale.groupby("event", sort=False)):
             fig.add_scatter(
-                x=rows.day,
+                x=chart_x(rows.day, grain, few),
                 y=rows.revenue,
                 mode="markers",
                 name=event,
                 marker={"color": SALE_COLORS[i % len(SALE_COLORS)], "size": 10},
             )
-    fig.update_traces(selector={"mode": "lines"}, name="Revenue", showlegend=False)
     fig.update_layout(legend_title_text="Sale days")
-    period_axis(fig, grain)
     show(
         fig,
         exported,
         f"Revenue per {grain.lower()}" + (", sale days of each event marked" if grain == "Day" else ""),
     )
+    note_partial(periods, grain)
 
     rates = periods.melt(
-        id_vars="period",
+        id_vars=["period", "days", "period_days", "partial"],
         value_vars=["conversion_rate", "cart_abandonment_rate"],
         var_name="measure",
         value_name="share",
@@ -188,19 +197,18 @@ def page() -> None:
     rates["measure"] = rates.measure.map(LABELS)
     # Two rows, each with its own scale: conversion (a few percent) would lie flat under cart abandonment
     # (70-90%) on one axis.
-    fig = px.line(
+    fig, _ = period_chart(
         rates,
-        x="period",
-        y="share",
+        grain,
+        "share",
+        from_zero=False,
         color="measure",
         facet_row="measure",
-        markers=grain != "Day",
         labels={"share": "Share of sessions", "measure": ""},
         height=520,
     )
     fig.update_yaxes(matches=None, tickformat=".1%")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    period_axis(fig, grain)
     segment = "the chosen channels and devices" if f.segmented else "all sessions"
     show(
         fig,
@@ -212,6 +220,8 @@ def page() -> None:
                 "purchasing_sessions",
                 "conversion_rate",
                 "cart_abandonment_rate",
+                "days",
+                "partial",
             ]
         ],
         f"Conversion and cart abandonment per {grain.lower()} ({segment})",

@@ -9,7 +9,15 @@ import streamlit as st
 
 from dashboard.filters import Filters
 from dashboard.marts import load, q
-from dashboard.periods import by_period, grain_picker, period_axis, previous_label, split
+from dashboard.periods import (
+    by_period,
+    grain_picker,
+    note_partial,
+    period_chart,
+    previous_label,
+    shown_days,
+    split,
+)
 from dashboard.ui import LABELS, Headline, count, headlines, humanize, show
 from pipeline.settings import Settings
 
@@ -72,11 +80,12 @@ def page() -> None:
         )
 
     grain = grain_picker("traffic_grain")
-    periods = by_period(current, grain, ["sessions", "purchasing_sessions"], ("channel",))
+    span = shown_days(f, st.session_state.first_day, st.session_state.last_day)
+    periods = by_period(current, grain, ["sessions", "purchasing_sessions"], span, ("channel",))
     periods["channel"] = periods.channel.map(humanize)
-    fig = px.line(periods, x="period", y="sessions", color="channel", markers=grain != "Day", labels=LABELS)
-    period_axis(fig, grain)
-    show(fig, periods, f"Sessions per {grain.lower()} by channel")
+    fig, _ = period_chart(periods, grain, "sessions", color="channel", labels=LABELS)
+    show(fig, periods.drop(columns="period_days"), f"Sessions per {grain.lower()} by channel")
+    note_partial(periods, grain)
 
     grid = hourly.pivot(index="weekday_name", columns="hour", values="average_sessions_per_day")
     grid = grid.reindex([d for d in WEEKDAYS if d in grid.index])
