@@ -27,10 +27,16 @@ from pipeline.settings import Settings
 TOP_CATEGORIES = 5
 ALL = "All categories"
 HEADLINES = (
-    Headline("Category revenue", "revenue", money),
-    Headline("Net revenue", "net_revenue", money),
-    Headline("Units sold", "units", count),
-    Headline("View to purchase", "view_to_purchase_rate", percent, rate=True),
+    Headline("Category revenue", "revenue", money, source="dm_category_performance.revenue"),
+    Headline("Net revenue", "net_revenue", money, source="dm_category_performance.net_revenue"),
+    Headline("Units sold", "units", count, source="dm_category_performance.units"),
+    Headline(
+        "View to purchase",
+        "view_to_purchase_rate",
+        percent,
+        rate=True,
+        source="dm_category_performance.view_to_purchase_rate",
+    ),
 )
 
 # ------------------------------------------------------------------------------------------ queries

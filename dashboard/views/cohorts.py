@@ -13,9 +13,23 @@ from dashboard.ui import LABELS, Headline, count, headlines, percent, show
 from pipeline.settings import Settings
 
 HEADLINES = (
-    Headline("Users in these cohorts", "cohort_users", count),
-    Headline("Cohorts", "cohorts", count),
-    Headline("Month-1 retention", "month_1_retention", percent, rate=True),
+    Headline(
+        "Users in these cohorts",
+        "cohort_users",
+        count,
+        source="dm_cohort_retention.cohort_users",
+        meaning="Users whose signup (or first purchase) month is in the selected dates.",
+    ),
+    Headline("Cohorts", "cohorts", count, meaning="Cohort months in the selected dates."),
+    Headline(
+        "Month-1 retention",
+        "month_1_retention",
+        percent,
+        rate=True,
+        source="dm_cohort_retention.retention_rate",
+        meaning="Share of a cohort's users with a completed order in the month after the cohort month, over the "
+        "cohorts that have that month in the data.",
+    ),
 )
 
 # ------------------------------------------------------------------------------------------ queries

@@ -17,10 +17,25 @@ from pipeline.settings import Settings
 
 STAGES = ("view", "cart", "checkout", "purchase")
 HEADLINES = (
-    Headline("Sessions", "sessions", count),
-    Headline("Purchasing sessions", "purchasing_sessions", count),
-    Headline("Session conversion", "conversion_rate", percent, rate=True),
-    Headline("Cart abandonment", "cart_abandonment_rate", percent, rate=True, lower_is_better=True),
+    Headline("Sessions", "sessions", count, source="dm_funnel_events.sessions"),
+    Headline(
+        "Purchasing sessions",
+        "purchasing_sessions",
+        count,
+        source="dm_funnel_events.sessions_reached",
+        meaning="Sessions that reached the purchase stage (placed an order).",
+    ),
+    Headline(
+        "Session conversion", "conversion_rate", percent, rate=True, source="dm_kpi_daily.conversion_rate"
+    ),
+    Headline(
+        "Cart abandonment",
+        "cart_abandonment_rate",
+        percent,
+        rate=True,
+        lower_is_better=True,
+        source="dm_kpi_daily.cart_abandonment_rate",
+    ),
 )
 
 # ------------------------------------------------------------------------------------------ queries

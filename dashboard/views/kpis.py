@@ -22,11 +22,11 @@ from dashboard.ui import LABELS, SALE_COLORS, Headline, count, headlines, money,
 from pipeline.settings import Settings
 
 HEADLINES = (
-    Headline("Revenue", "revenue", money),
-    Headline("Orders", "orders", count),
-    Headline("Average order value", "average_order_value", money),
-    Headline("Sessions", "sessions", count),
-    Headline("Conversion", "conversion_rate", percent, rate=True),
+    Headline("Revenue", "revenue", money, source="dm_kpi_daily.revenue"),
+    Headline("Orders", "orders", count, source="dm_kpi_daily.orders"),
+    Headline("Average order value", "average_order_value", money, source="dm_kpi_daily.average_order_value"),
+    Headline("Sessions", "sessions", count, source="dm_funnel_events.sessions"),
+    Headline("Conversion", "conversion_rate", percent, rate=True, source="dm_kpi_daily.conversion_rate"),
 )
 SHOP_WIDE = ("revenue", "orders", "average_order_value")  # orders are not attributed to a channel or device
 

@@ -23,8 +23,13 @@ from pipeline.settings import Settings
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 HEADLINES = (
-    Headline("Sessions", "sessions", count),
-    Headline("Sessions per day", "sessions_per_day", count),
+    Headline("Sessions", "sessions", count, source="dm_funnel_events.sessions"),
+    Headline(
+        "Sessions per day",
+        "sessions_per_day",
+        count,
+        meaning="Sessions of the selected dates divided by the days among them that hold data.",
+    ),
 )
 
 # ------------------------------------------------------------------------------------------ queries
