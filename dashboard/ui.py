@@ -53,7 +53,7 @@ LABELS = {
     "window": "Window",
     "channel": "Channel",
     "weekday_name": "Weekday",
-    "hour": "Hour (UTC)",
+    "hour": "Hour",
     "average_sessions_per_day": "Sessions per day",
     "segment_name": "Segment",
     "customers": "Customers",
