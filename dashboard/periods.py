@@ -43,6 +43,30 @@ def shown_days(f: Filters, first_day: dt.date, last_day: dt.date) -> tuple[dt.da
     return max(f.start, first_day), min(f.end, last_day)
 
 
+def shown_of(start: dt.date, end: dt.date, f: Filters, first_day: dt.date, last_day: dt.date) -> str:
+    """How much of a window of days (a sale event, the week after it) the page shows: "all 4 days", or "3 of 5
+    days: the data ends on 31 Dec 2025" (or the selected dates start or end), so a cut window is not read whole."""
+    total = (end - start).days + 1
+    lo, hi = max(start, f.start, first_day), min(end, f.end, last_day)
+    held = max((hi - lo).days + 1, 0)
+    if held == total:
+        return f"all {total} days"
+    why = []
+    if end > min(f.end, last_day):
+        why.append(
+            f"the data ends on {last_day:%d %b %Y}"
+            if f.end >= last_day
+            else f"the selected dates end on {f.end:%d %b %Y}"
+        )
+    if start < max(f.start, first_day):
+        why.append(
+            f"the data starts on {first_day:%d %b %Y}"
+            if f.start <= first_day
+            else f"the selected dates start on {f.start:%d %b %Y}"
+        )
+    return f"{held} of {total} days: {' and '.join(why)}"
+
+
 def by_period(
     df: pd.DataFrame,
     grain: str,

@@ -3,6 +3,8 @@ events those days belong to."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -16,9 +18,11 @@ from dashboard.periods import (
     period_chart,
     previous_label,
     shown_days,
+    shown_of,
     split,
 )
 from dashboard.ui import LABELS, SALE_COLORS, Headline, count, headlines, money, percent, show, table
+from generator.calendar import SaleEvent, sale_on
 from pipeline.settings import Settings
 
 HEADLINES = (
@@ -103,20 +107,30 @@ def label_events(days: pd.DataFrame) -> pd.DataFrame:
     return days
 
 
-def sale_events(days: pd.DataFrame) -> pd.DataFrame:
-    """One row per sale event with sale days among `days` (already labelled): its dates and what it sold,
-    against the average regular day of the same set."""
+def event_window(first_sale_day: pd.Timestamp, market: str) -> SaleEvent:
+    """The sale event (of the market's calendar, as dbt's promotions seed) a sale day belongs to."""
+    return sale_on(first_sale_day.date(), market)
+
+
+def sale_events(
+    days: pd.DataFrame, f: Filters, first_day: dt.date, last_day: dt.date, market: str
+) -> pd.DataFrame:
+    """One row per sale event with sale days among `days` (already labelled): its dates, how many of its sale
+    days are shown (an event cut by the data's edge or the dates says so), and what it sold, against the
+    average regular day of the same set."""
     regular = days[days.promo_period == "regular"]
     regular_revenue = float(regular.revenue.mean()) if len(regular) else float("nan")
     rows = []
     for event, d in days[days.promo_period == "sale"].groupby("event", sort=False):
         totals = kpi_totals(d)
+        window = event_window(d.day.min(), market)
         rows.append(
             {
                 "Sale event": event,
                 "First sale day": d.day.min().date(),
                 "Last sale day": d.day.max().date(),
                 "Sale days": len(d),
+                "Sale days shown": shown_of(window.start, window.end, f, first_day, last_day),
                 "Orders": int(totals["orders"]),
                 "Revenue": totals["revenue"],
                 "Revenue per sale day": totals["revenue"] / len(d),
@@ -133,6 +147,7 @@ def sale_events(days: pd.DataFrame) -> pd.DataFrame:
             "First sale day",
             "Last sale day",
             "Sale days",
+            "Sale days shown",
             "Orders",
             "Revenue",
             "Revenue per sale day",
@@ -140,6 +155,12 @@ def sale_events(days: pd.DataFrame) -> pd.DataFrame:
             "Conversion",
         ],
     )
+
+
+def cut_events(events: pd.DataFrame) -> dict[str, str]:
+    """Event -> how many of its sale days are shown, of the events not shown whole (of `sale_events`)."""
+    cut = events[~events["Sale days shown"].str.startswith("all ")]
+    return dict(zip(cut["Sale event"], cut["Sale days shown"], strict=True))
 
 
 # ------------------------------------------------------------------------------------------------ page
@@ -160,6 +181,10 @@ def page() -> None:
             "order value stay shop-wide: the marts do not attribute orders to a channel or device."
         )
 
+    first_day, last_day = st.session_state.first_day, st.session_state.last_day
+    events = sale_events(current, f, first_day, last_day, st.session_state.settings.lake_market())
+    cut = cut_events(events)
+
     grain = grain_picker("kpis_grain")
     sums = ["revenue", "orders", "sessions", "cart_sessions", "purchasing_sessions"]
     span = shown_days(f, st.session_state.first_day, st.session_state.last_day)
@@ -177,7 +202,7 @@ def page() -> None:
                 x=chart_x(rows.day, grain, few),
                 y=rows.revenue,
                 mode="markers",
-                name=event,
+                name=f"{event} ({cut[event].split(':')[0]} shown)" if event in cut else event,
                 marker={"color": SALE_COLORS[i % len(SALE_COLORS)], "size": 10},
             )
     fig.update_layout(legend_title_text="Sale days")
@@ -228,10 +253,11 @@ def page() -> None:
     )
 
     st.subheader("Sale events")
-    events = sale_events(current)
     if events.empty:
         st.info("No sale day in the selected dates.")
     else:
+        for event, note in cut.items():
+            st.caption(f"{event}: sale days shown {note}. Its numbers are of those days only.")
         table(
             events,
             "Sale events",
