@@ -187,7 +187,7 @@ def page() -> None:
 
     grain = grain_picker("kpis_grain")
     sums = ["revenue", "orders", "sessions", "cart_sessions", "purchasing_sessions"]
-    span = shown_days(f, st.session_state.first_day, st.session_state.last_day)
+    span = shown_days(f, first_day, last_day)
     periods = with_rates(by_period(current, grain, sums, span))
     fig, few = period_chart(periods, grain, "revenue", labels=LABELS)
     fig.data[0].update(name="Revenue", showlegend=False)

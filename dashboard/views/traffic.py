@@ -132,7 +132,7 @@ def page() -> None:
         grid,
         aspect="auto",
         color_continuous_scale="Viridis",
-        labels={"x": f"Hour ({zone})", "y": "Weekday", "color": "Sessions per day"},
+        labels={"x": f"Hour ({zone.replace('_', ' ')})", "y": "Weekday", "color": "Sessions per day"},
     )
     fig.update_xaxes(dtick=2)
     show(
