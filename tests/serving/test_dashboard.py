@@ -857,7 +857,7 @@ def test_pages_open_on_a_recent_period_against_the_one_before(dashboard, page, s
     page.wait_for_function(
         "() => location.search.includes('start=2025-12-01&end=2025-12-31')", timeout=60_000
     )
-    assert page.get_by_test_id("stSidebar").get_by_test_id("stDateInput").count() == 1
+    page.get_by_test_id("stSidebar").get_by_test_id("stDateInput").wait_for(timeout=60_000)
     # An explicit link is a custom range, as before.
     open_page(page, f"{dashboard}/kpis{View(F_START, F_END).query()}", "KPI overview", 2)
     assert sidebar_dates(page) == "Custom" and "range=" not in page.url
