@@ -5,7 +5,10 @@ ECOM_DASHBOARD_DSN holds a connection URL such as the bi_reader one `ecom serve`
 per published build, so a new publish shows up at the next page load, without a restart.
 
 Every page has its own address (`/kpis`, `/funnel`, ...) and the filters travel in the query string
-(`/funnel?start=2025-11-01&end=2025-11-30&channel=email`), so a link opens the same view.
+(`/funnel?start=2025-11-01&end=2025-11-30&channel=email`), so a link opens the same view. A relative range
+travels by name (`/kpis?range=last-7`) and is recomputed against the newest published day at each load, so a link
+or a tab left open follows new days. Without dates in the link a page opens on a recent period (see
+`filters.default_range`), so its headlines compare it with the period before.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ sys.path.insert(
 
 import streamlit as st
 
-from dashboard.filters import Filters
+from dashboard.filters import RANGES, Filters, default_range, resolve_range
 from dashboard.marts import date_bounds, load, publication, segments
 from dashboard.ui import humanize
 from dashboard.views import categories, cohorts, customers, experiments, forecast, funnel, kpis, rfm, traffic
@@ -91,34 +94,54 @@ def _parse_day(text: str | None, default: dt.date, first: dt.date, last: dt.date
 
 
 def init_from_link(first: dt.date, last: dt.date, channels: list[str], devices: list[str]) -> None:
-    """On a session's first run, take the filters from the query string (a shared link), else the defaults."""
-    if "range" in st.session_state:
+    """On a session's first run, take the filters from the query string (a shared link), else the defaults:
+    `?range=last-7` names a relative range; `?start=&end=` fixed dates (a custom range)."""
+    if "dates" in st.session_state:
         return
     params = st.query_params
-    start = _parse_day(params.get("start"), first, first, last)
-    end = _parse_day(params.get("end"), last, first, last)
-    st.session_state.range = (start, end) if start <= end else (first, last)
+    named = params.get("range")
+    if named in RANGES and named != "custom":
+        st.session_state.dates = named
+    elif params.get("start") or params.get("end"):
+        start = _parse_day(params.get("start"), first, first, last)
+        end = _parse_day(params.get("end"), last, first, last)
+        st.session_state.dates = "custom"
+        st.session_state.range = (start, end) if start <= end else (first, last)
+    else:
+        st.session_state.dates = default_range(first, last)
     st.session_state.channels = [c for c in params.get_all("channel") if c in channels]
     st.session_state.devices = [d for d in params.get_all("device") if d in devices]
 
 
+def pick_dates(first: dt.date, last: dt.date, reason: str | None) -> tuple[str, dt.date, dt.date]:
+    """The sidebar's "Dates": a relative range (its dates written under it) or, for Custom, a date input that
+    opens on the dates shown last."""
+    preset = st.selectbox(
+        "Dates", list(RANGES), key="dates", format_func=RANGES.get, disabled=reason is not None, help=reason
+    )
+    if preset != "custom":
+        start, end = resolve_range(preset, first, last)
+        st.caption(f"{start:%d %b %Y} to {end:%d %b %Y}")
+    else:
+        if "range" not in st.session_state:  # a date input not drawn on the last run loses its value
+            st.session_state.range = st.session_state.get("shown_range", (first, last))
+        picked = st.date_input(
+            "Date range", min_value=first, max_value=last, key="range", disabled=reason is not None
+        )
+        start, end = (picked[0], picked[1]) if len(picked) == 2 else (picked[0], picked[0])
+    st.session_state.shown_range = (start, end)
+    return preset, start, end
+
+
 def sidebar(settings: Settings, scope: Scope) -> Filters:
     first, last = load(date_bounds)
-    st.session_state.first_day = first
+    st.session_state.first_day, st.session_state.last_day = first, last
     channels, devices = load(segments)
     init_from_link(first, last, channels, devices)
     with st.sidebar:
-        picked = st.date_input(
-            "Date range",
-            min_value=first,
-            max_value=last,
-            key="range",
-            disabled=scope.dates is not None,
-            help=scope.dates,
-        )
+        preset, start, end = pick_dates(first, last, scope.dates)
         if scope.dates:
             st.caption(f"Dates do not apply here: {scope.dates}")
-        start, end = (picked[0], picked[1]) if len(picked) == 2 else (picked[0], picked[0])
         chosen_channels = st.multiselect(
             "Channel",
             channels,
@@ -142,14 +165,8 @@ def sidebar(settings: Settings, scope: Scope) -> Filters:
         source = "PostgreSQL" if settings.dashboard_dsn else f"DuckDB {settings.publish_db.name}"
         pub = st.session_state.publication
         st.caption(f"Build {pub.get('build_id')}, published {pub.get('published_at')} · {source}")
-    st.query_params.from_dict(
-        {
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "channel": chosen_channels,
-            "device": chosen_devices,
-        }
-    )
+    dates = {"range": preset} if preset != "custom" else {"start": start.isoformat(), "end": end.isoformat()}
+    st.query_params.from_dict({**dates, "channel": chosen_channels, "device": chosen_devices})
     return Filters(start, end, tuple(chosen_channels), tuple(chosen_devices))
 
 

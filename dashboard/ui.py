@@ -13,6 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.definitions import describe
+
 SALE_COLORS = ["#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 # Column names as a person reads them, for axes, legends, tables and exported files.
@@ -51,7 +53,7 @@ LABELS = {
     "window": "Window",
     "channel": "Channel",
     "weekday_name": "Weekday",
-    "hour": "Hour (UTC)",
+    "hour": "Hour",
     "average_sessions_per_day": "Sessions per day",
     "segment_name": "Segment",
     "customers": "Customers",
@@ -106,13 +108,27 @@ def change(current: float | None, previous: float | None, rate: bool = False) ->
 class Headline:
     """One headline of a page: its label, the key of its number in the page's totals, how the number is written,
     and how its change against the previous period reads: in percentage points for a rate, else relative; a rise
-    shows green, or red when `lower_is_better` (cart abandonment)."""
+    shows green, or red when `lower_is_better` (cart abandonment). Its help defines it: `meaning` when the page
+    computes it, else the dbt description of `source` (a mart's "model.column")."""
 
     label: str
     key: str
     format: Callable[[float], str]
     rate: bool = False
     lower_is_better: bool = False
+    source: str = ""
+    meaning: str = ""
+
+    def definition(self) -> str:
+        """What the headline counts, and where from: shown in its help."""
+        text = self.meaning or describe(self.source)
+        where = f" (`{self.source}`)" if self.source else ""
+        over = (
+            " Over several days it is the ratio of their sums, not a mean of daily rates."
+            if self.rate
+            else ""
+        )
+        return f"**{self.label}**: {text}{where}{over}" if text else ""
 
     def value(self, now: dict) -> str:
         return self.format(now[self.key])
@@ -141,8 +157,17 @@ def headlines(
             delta=delta if delta is not None else "no earlier data",
             delta_color=("inverse" if h.lower_is_better else "normal") if delta is not None else "off",
             delta_arrow="auto" if delta is not None else "off",
-            help=(notes or {}).get(h.key, "")
-            + (f"Change against {full}" if delta is not None else f"The data does not hold all of {full}"),
+            help="\n\n".join(
+                part
+                for part in (
+                    h.definition(),
+                    (notes or {}).get(h.key, ""),
+                    f"Change against {full}."
+                    if delta is not None
+                    else f"The data does not hold all of {full}.",
+                )
+                if part
+            ),
         )
     st.caption(
         f"Changes against {full}." if before else f"No change shown: the data does not hold all of {full}."

@@ -19,13 +19,16 @@ class Market:
     currency: str  # ISO 4217 code of every amount in the lake
     # Whether orders placed in the gift season are returned more, after the holidays (January returns surge).
     gift_returns: bool
+    # The shop's own time zone (its head office): where the dashboard reads hours of the day. Customers keep
+    # their own zones (generator/places.py).
+    time_zone: str
 
 
 MARKETS: dict[str, Market] = {
     m.code: m
     for m in (
-        Market("us", "United States", "en_US", "US", "USD", gift_returns=True),
-        Market("kr", "South Korea", "ko_KR", "KR", "KRW", gift_returns=False),
+        Market("us", "United States", "en_US", "US", "USD", gift_returns=True, time_zone="America/New_York"),
+        Market("kr", "South Korea", "ko_KR", "KR", "KRW", gift_returns=False, time_zone="Asia/Seoul"),
     )
 }
 DEFAULT_MARKET = "us"

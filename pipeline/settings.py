@@ -308,7 +308,7 @@ class Settings(BaseSettings):
             "ECOM_LAKE_DIR": str(self.lake_dir),
             "ECOM_BUILD_DB": str(self.build_db),
             "ECOM_OPENING_DATE": self.opening_date.isoformat(),
-            "ECOM_MARKET": self._lake_market(),
+            "ECOM_MARKET": self.lake_market(),
             "ECOM_DBT_THREADS": str(self.dbt_threads),
             "ECOM_REBUILD_FROM": self._rebuild_from(),
             "ECOM_DBT_TARGET": self.engine,
@@ -317,7 +317,7 @@ class Settings(BaseSettings):
             "ECOM_MODELS_DIR": str(self.models_dir),
         }
 
-    def _lake_market(self) -> str:
+    def lake_market(self) -> str:
         """The market the lake was generated in (its sales calendar drives dbt's promo days), else the setting."""
         try:
             return json.loads((self.lake_dir / "_lake.json").read_text()).get("market", "us")

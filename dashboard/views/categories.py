@@ -11,17 +11,32 @@ import streamlit as st
 
 from dashboard.filters import Filters
 from dashboard.marts import load, q, ratio
-from dashboard.periods import by_period, grain_picker, in_range, period_axis, previous_label, split
+from dashboard.periods import (
+    by_period,
+    grain_picker,
+    in_range,
+    note_partial,
+    period_chart,
+    previous_label,
+    shown_days,
+    split,
+)
 from dashboard.ui import LABELS, Headline, count, headlines, money, percent, show, table
 from pipeline.settings import Settings
 
 TOP_CATEGORIES = 5
 ALL = "All categories"
 HEADLINES = (
-    Headline("Category revenue", "revenue", money),
-    Headline("Net revenue", "net_revenue", money),
-    Headline("Units sold", "units", count),
-    Headline("View to purchase", "view_to_purchase_rate", percent, rate=True),
+    Headline("Category revenue", "revenue", money, source="dm_category_performance.revenue"),
+    Headline("Net revenue", "net_revenue", money, source="dm_category_performance.net_revenue"),
+    Headline("Units sold", "units", count, source="dm_category_performance.units"),
+    Headline(
+        "View to purchase",
+        "view_to_purchase_rate",
+        percent,
+        rate=True,
+        source="dm_category_performance.view_to_purchase_rate",
+    ),
 )
 
 # ------------------------------------------------------------------------------------------ queries
@@ -72,9 +87,11 @@ def category_totals(days: pd.DataFrame) -> pd.DataFrame:
 
 
 def top_and_other(df: pd.DataFrame, top: list[str], column: str = "category") -> pd.DataFrame:
-    """Categories outside `top` folded into one "Other categories" row per period."""
+    """Categories outside `top` folded into one "Other categories" row per period (of `periods.by_period`)."""
     df = df.assign(**{column: df[column].where(df[column].isin(top), "Other categories")})
-    return df.groupby(["period", column], as_index=False).sum(numeric_only=True)
+    return df.groupby(["period", "days", "period_days", "partial", column], as_index=False).sum(
+        numeric_only=True
+    )
 
 
 # ------------------------------------------------------------------------------------------------ page
@@ -113,26 +130,19 @@ def page() -> None:
         fig.update_xaxes(categoryorder="total descending")
         show(fig, totals[["category", "department", "revenue", "units"]], "Revenue by category")
     grain = grain_picker("categories_grain")
+    span = shown_days(f, st.session_state.first_day, st.session_state.last_day)
+    periods = by_period(current, grain, ["revenue", "units"], span, ("category",))
     if picked == ALL:
         top = totals.category.head(TOP_CATEGORIES).tolist()
-        periods = top_and_other(by_period(current, grain, ["revenue", "units"], ("category",)), top)
+        periods = top_and_other(periods, top)
         title = f"Revenue per {grain.lower()}: top {len(top)} categories and the others"
         order = {"category": [*top, "Other categories"]}
     else:
-        periods = by_period(current, grain, ["revenue", "units"], ("category",))
         title = f"Revenue per {grain.lower()}: {picked}"
         order = {}
-    fig = px.line(
-        periods,
-        x="period",
-        y="revenue",
-        color="category",
-        markers=grain != "Day",
-        labels=LABELS,
-        category_orders=order,
-    )
-    period_axis(fig, grain)
-    show(fig, periods, title)
+    fig, _ = period_chart(periods, grain, "revenue", color="category", labels=LABELS, category_orders=order)
+    show(fig, periods.drop(columns="period_days"), title)
+    note_partial(periods, grain)
 
     st.subheader("All categories in the selected dates")
     table(

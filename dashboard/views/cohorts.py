@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -13,9 +15,23 @@ from dashboard.ui import LABELS, Headline, count, headlines, percent, show
 from pipeline.settings import Settings
 
 HEADLINES = (
-    Headline("Users in these cohorts", "cohort_users", count),
-    Headline("Cohorts", "cohorts", count),
-    Headline("Month-1 retention", "month_1_retention", percent, rate=True),
+    Headline(
+        "Users in these cohorts",
+        "cohort_users",
+        count,
+        source="dm_cohort_retention.cohort_users",
+        meaning="Users whose signup (or first purchase) month is in the selected dates.",
+    ),
+    Headline("Cohorts", "cohorts", count, meaning="Cohort months in the selected dates."),
+    Headline(
+        "Month-1 retention",
+        "month_1_retention",
+        percent,
+        rate=True,
+        source="dm_cohort_retention.retention_rate",
+        meaning="Share of a cohort's users with a completed order in the month after the cohort month, over the "
+        "cohorts that have that month in the data.",
+    ),
 )
 
 # ------------------------------------------------------------------------------------------ queries
@@ -55,6 +71,29 @@ def cohort_totals(df: pd.DataFrame) -> dict:
     }
 
 
+def history_notes(first_day: dt.date, last_day: dt.date, has_month_1: bool) -> list[str]:
+    """What a short history cannot show, said plainly: month-1 retention without a cohort that has a month
+    after it, and the newest month when the data holds only part of it."""
+    held = (
+        f"the data holds {(last_day - first_day).days + 1} days ({first_day:%d %b %Y} to {last_day:%d %b %Y})"
+    )
+    notes = []
+    if not has_month_1:
+        notes.append(
+            f"Month-1 retention needs a cohort with a month after it in the data: {held}. Cohorts are by calendar "
+            "month (dm_cohort_retention), so it shows once the data reaches into the month after the first "
+            "cohort's."
+        )
+    month_end = (pd.Timestamp(last_day).to_period("M").end_time).date()
+    if last_day < month_end:
+        month_start = last_day.replace(day=1)
+        notes.append(
+            f"{last_day:%b %Y}, the newest month, is partial: {held}, so its activity covers "
+            f"{(last_day - max(month_start, first_day)).days + 1} of its {month_end.day} days."
+        )
+    return notes
+
+
 # ------------------------------------------------------------------------------------------------ page
 
 
@@ -85,6 +124,10 @@ def page() -> None:
     if current.empty:
         st.info("No cohort starts in the selected range.")
         return
+    for note in history_notes(
+        st.session_state.first_day, st.session_state.last_day, now["month_1_retention"] is not None
+    ):
+        st.info(note)
     current = current.assign(cohort=current.cohort_month.dt.strftime("%Y-%m"))
     grid = current.pivot(index="cohort", columns="period_number", values="retention_rate")
     # The colour scale runs from 0 to the highest retention shown, except month 0 of first-purchase cohorts,
@@ -108,6 +151,9 @@ def page() -> None:
         current[["cohort", "period_number", "cohort_users", "active_users", "retention_rate"]],
         "Share of the cohort active (a completed order) in each month",
     )
+    if current.period_number.max() == 0:  # one dot per cohort, on an axis that spans -1 to 1
+        st.info("Cumulative revenue per user needs a second month of data after a cohort's month.")
+        return
     fig = px.line(
         current,
         x="period_number",

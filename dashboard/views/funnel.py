@@ -3,6 +3,8 @@ step conversion around a sale event against regular days."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -10,17 +12,33 @@ import streamlit as st
 
 from dashboard.filters import Filters
 from dashboard.marts import load, q, ratio
-from dashboard.periods import previous_label, split
+from dashboard.periods import previous_label, shown_of, split
 from dashboard.ui import LABELS, Headline, count, headlines, percent, show, table
-from dashboard.views.kpis import kpi_days, label_events
+from dashboard.views.kpis import event_window, kpi_days, label_events
+from generator.calendar import PROMO_WINDOW_DAYS
 from pipeline.settings import Settings
 
 STAGES = ("view", "cart", "checkout", "purchase")
 HEADLINES = (
-    Headline("Sessions", "sessions", count),
-    Headline("Purchasing sessions", "purchasing_sessions", count),
-    Headline("Session conversion", "conversion_rate", percent, rate=True),
-    Headline("Cart abandonment", "cart_abandonment_rate", percent, rate=True, lower_is_better=True),
+    Headline("Sessions", "sessions", count, source="dm_funnel_events.sessions"),
+    Headline(
+        "Purchasing sessions",
+        "purchasing_sessions",
+        count,
+        source="dm_funnel_events.sessions_reached",
+        meaning="Sessions that reached the purchase stage (placed an order).",
+    ),
+    Headline(
+        "Session conversion", "conversion_rate", percent, rate=True, source="dm_kpi_daily.conversion_rate"
+    ),
+    Headline(
+        "Cart abandonment",
+        "cart_abandonment_rate",
+        percent,
+        rate=True,
+        lower_is_better=True,
+        source="dm_kpi_daily.cart_abandonment_rate",
+    ),
 )
 
 # ------------------------------------------------------------------------------------------ queries
@@ -63,6 +81,25 @@ def funnel_totals(df: pd.DataFrame) -> dict:
         "conversion_rate": ratio(purchasing, sessions),
         "cart_abandonment_rate": ratio(cart - purchasing, cart),
     }
+
+
+def around_notes(
+    sale_start: dt.date, sale_end: dt.date, f: Filters, first_day: dt.date, last_day: dt.date
+) -> list[str]:
+    """What the weeks before and after a sale lack: "No week after to compare: the data ends on 31 Dec 2025."
+    when none of its days is shown, or how many are when only some are."""
+    week = dt.timedelta(days=PROMO_WINDOW_DAYS)
+    notes = []
+    for name, start, end in (
+        ("week before", sale_start - week, sale_start - dt.timedelta(days=1)),
+        ("week after", sale_end + dt.timedelta(days=1), sale_end + week),
+    ):
+        shown = shown_of(start, end, f, first_day, last_day)
+        if shown.startswith("0 of "):
+            notes.append(f"No {name} to compare: {shown.split(': ', 1)[1]}.")
+        elif not shown.startswith("all "):
+            notes.append(f"The {name}: {shown}.")
+    return notes
 
 
 # ------------------------------------------------------------------------------------------------ page
@@ -109,6 +146,12 @@ def page() -> None:
             {"pre_sale": "Week before", "sale": "Sale days", "post_sale": "Week after"}
         )
     )
+    sale_days = windows[windows.promo_period == "sale"].day
+    window = event_window(sale_days.min(), st.session_state.settings.lake_market())
+    for note in around_notes(
+        window.start, window.end, f, st.session_state.first_day, st.session_state.last_day
+    ):
+        st.info(note)
     regular = labelled[labelled.promo_period == "regular"].assign(window="Regular days")
     both = pd.concat([windows, regular])
     steps = both.groupby(["window", "stage_number", "stage"], as_index=False)[

@@ -3,22 +3,34 @@ events those days belong to."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from dashboard.filters import Filters
 from dashboard.marts import load, q, ratio
-from dashboard.periods import by_period, grain_picker, period_axis, previous_label, split
+from dashboard.periods import (
+    by_period,
+    chart_x,
+    grain_picker,
+    note_partial,
+    period_chart,
+    previous_label,
+    shown_days,
+    shown_of,
+    split,
+)
 from dashboard.ui import LABELS, SALE_COLORS, Headline, count, headlines, money, percent, show, table
+from generator.calendar import SaleEvent, sale_on
 from pipeline.settings import Settings
 
 HEADLINES = (
-    Headline("Revenue", "revenue", money),
-    Headline("Orders", "orders", count),
-    Headline("Average order value", "average_order_value", money),
-    Headline("Sessions", "sessions", count),
-    Headline("Conversion", "conversion_rate", percent, rate=True),
+    Headline("Revenue", "revenue", money, source="dm_kpi_daily.revenue"),
+    Headline("Orders", "orders", count, source="dm_kpi_daily.orders"),
+    Headline("Average order value", "average_order_value", money, source="dm_kpi_daily.average_order_value"),
+    Headline("Sessions", "sessions", count, source="dm_funnel_events.sessions"),
+    Headline("Conversion", "conversion_rate", percent, rate=True, source="dm_kpi_daily.conversion_rate"),
 )
 SHOP_WIDE = ("revenue", "orders", "average_order_value")  # orders are not attributed to a channel or device
 
@@ -95,20 +107,30 @@ def label_events(days: pd.DataFrame) -> pd.DataFrame:
     return days
 
 
-def sale_events(days: pd.DataFrame) -> pd.DataFrame:
-    """One row per sale event with sale days among `days` (already labelled): its dates and what it sold,
-    against the average regular day of the same set."""
+def event_window(first_sale_day: pd.Timestamp, market: str) -> SaleEvent:
+    """The sale event (of the market's calendar, as dbt's promotions seed) a sale day belongs to."""
+    return sale_on(first_sale_day.date(), market)
+
+
+def sale_events(
+    days: pd.DataFrame, f: Filters, first_day: dt.date, last_day: dt.date, market: str
+) -> pd.DataFrame:
+    """One row per sale event with sale days among `days` (already labelled): its dates, how many of its sale
+    days are shown (an event cut by the data's edge or the dates says so), and what it sold, against the
+    average regular day of the same set."""
     regular = days[days.promo_period == "regular"]
     regular_revenue = float(regular.revenue.mean()) if len(regular) else float("nan")
     rows = []
     for event, d in days[days.promo_period == "sale"].groupby("event", sort=False):
         totals = kpi_totals(d)
+        window = event_window(d.day.min(), market)
         rows.append(
             {
                 "Sale event": event,
                 "First sale day": d.day.min().date(),
                 "Last sale day": d.day.max().date(),
                 "Sale days": len(d),
+                "Sale days shown": shown_of(window.start, window.end, f, first_day, last_day),
                 "Orders": int(totals["orders"]),
                 "Revenue": totals["revenue"],
                 "Revenue per sale day": totals["revenue"] / len(d),
@@ -125,6 +147,7 @@ def sale_events(days: pd.DataFrame) -> pd.DataFrame:
             "First sale day",
             "Last sale day",
             "Sale days",
+            "Sale days shown",
             "Orders",
             "Revenue",
             "Revenue per sale day",
@@ -132,6 +155,12 @@ def sale_events(days: pd.DataFrame) -> pd.DataFrame:
             "Conversion",
         ],
     )
+
+
+def cut_events(events: pd.DataFrame) -> dict[str, str]:
+    """Event -> how many of its sale days are shown, of the events not shown whole (of `sale_events`)."""
+    cut = events[~events["Sale days shown"].str.startswith("all ")]
+    return dict(zip(cut["Sale event"], cut["Sale days shown"], strict=True))
 
 
 # ------------------------------------------------------------------------------------------------ page
@@ -152,11 +181,17 @@ def page() -> None:
             "order value stay shop-wide: the marts do not attribute orders to a channel or device."
         )
 
+    first_day, last_day = st.session_state.first_day, st.session_state.last_day
+    events = sale_events(current, f, first_day, last_day, st.session_state.settings.lake_market())
+    cut = cut_events(events)
+
     grain = grain_picker("kpis_grain")
     sums = ["revenue", "orders", "sessions", "cart_sessions", "purchasing_sessions"]
-    periods = with_rates(by_period(current, grain, sums))
-    fig = px.line(periods, x="period", y="revenue", markers=grain != "Day", labels=LABELS)
-    exported = periods[["period", "revenue", "orders"]]
+    span = shown_days(f, first_day, last_day)
+    periods = with_rates(by_period(current, grain, sums, span))
+    fig, few = period_chart(periods, grain, "revenue", labels=LABELS)
+    fig.data[0].update(name="Revenue", showlegend=False)
+    exported = periods[["period", "revenue", "orders", "days", "partial"]]
     if grain == "Day":
         exported = current[["day", "revenue", "orders", "event", "promo_period"]].rename(
             columns={"day": "period"}
@@ -164,23 +199,22 @@ def page() -> None:
         sale = current[current.promo_period == "sale"]
         for i, (event, rows) in enumerate(sale.groupby("event", sort=False)):
             fig.add_scatter(
-                x=rows.day,
+                x=chart_x(rows.day, grain, few),
                 y=rows.revenue,
                 mode="markers",
-                name=event,
+                name=f"{event} ({cut[event].split(':')[0]} shown)" if event in cut else event,
                 marker={"color": SALE_COLORS[i % len(SALE_COLORS)], "size": 10},
             )
-    fig.update_traces(selector={"mode": "lines"}, name="Revenue", showlegend=False)
     fig.update_layout(legend_title_text="Sale days")
-    period_axis(fig, grain)
     show(
         fig,
         exported,
         f"Revenue per {grain.lower()}" + (", sale days of each event marked" if grain == "Day" else ""),
     )
+    note_partial(periods, grain)
 
     rates = periods.melt(
-        id_vars="period",
+        id_vars=["period", "days", "period_days", "partial"],
         value_vars=["conversion_rate", "cart_abandonment_rate"],
         var_name="measure",
         value_name="share",
@@ -188,19 +222,18 @@ def page() -> None:
     rates["measure"] = rates.measure.map(LABELS)
     # Two rows, each with its own scale: conversion (a few percent) would lie flat under cart abandonment
     # (70-90%) on one axis.
-    fig = px.line(
+    fig, _ = period_chart(
         rates,
-        x="period",
-        y="share",
+        grain,
+        "share",
+        from_zero=False,
         color="measure",
         facet_row="measure",
-        markers=grain != "Day",
         labels={"share": "Share of sessions", "measure": ""},
         height=520,
     )
     fig.update_yaxes(matches=None, tickformat=".1%")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    period_axis(fig, grain)
     segment = "the chosen channels and devices" if f.segmented else "all sessions"
     show(
         fig,
@@ -212,16 +245,19 @@ def page() -> None:
                 "purchasing_sessions",
                 "conversion_rate",
                 "cart_abandonment_rate",
+                "days",
+                "partial",
             ]
         ],
         f"Conversion and cart abandonment per {grain.lower()} ({segment})",
     )
 
     st.subheader("Sale events")
-    events = sale_events(current)
     if events.empty:
         st.info("No sale day in the selected dates.")
     else:
+        for event, note in cut.items():
+            st.caption(f"{event}: sale days shown {note}. Its numbers are of those days only.")
         table(
             events,
             "Sale events",

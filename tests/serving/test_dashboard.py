@@ -9,9 +9,12 @@ import re
 import shutil
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline.read import published_duckdb
 from pipeline.records import BUILD_STATE, read_json, write_json_atomic
@@ -137,11 +140,16 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).ma
     title: (L.title && L.title.text) || '', x_title: title('xaxis'), y_title: title('yaxis'),
     legend_title: (L.legend && L.legend.title && L.legend.title.text) || '',
     x_dtick: L.xaxis ? L.xaxis.dtick : null, x_type: L.xaxis ? L.xaxis.type : null,
+    x_tickvals: L.xaxis && L.xaxis.tickvals ? arr(L.xaxis.tickvals) : null,
+    y_rangemode: L.yaxis ? L.yaxis.rangemode : null,
     color: L.coloraxis ? {cmin: L.coloraxis.cmin, cmax: L.coloraxis.cmax,
                           title: L.coloraxis.colorbar.title.text} : null,
     traces: (el._fullData || []).map(t => ({name: t.name, type: t.type, mode: t.mode || null,
       showlegend: !!t.showlegend, orientation: t.orientation || null,
-      yaxis: t.yaxis || null, x: arr(t.x), y: arr(t.y), z: arr(t.z)})),
+      yaxis: t.yaxis || null, x: arr(t.x), y: arr(t.y), z: arr(t.z), text: arr(t.text),
+      opacity: t.marker && Array.isArray(t.marker.opacity) ? arr(t.marker.opacity) : null,
+      symbol: t.marker && Array.isArray(t.marker.symbol) ? arr(t.marker.symbol) : null,
+      hover: t.customdata ? arr(t.customdata).map(row => row[0]) : null})),
   };
 })"""
 
@@ -332,13 +340,26 @@ def expected_traffic(con, v: View) -> dict:
     sessions, days = one(con, "select sum(sessions), count(distinct funnel_date) from marts.dm_funnel_events "
                               f"where stage = 'view' and funnel_date between ? and ?{v.segment_sql()}",
                          [v.start, v.end])  # fmt: skip
-    weekday, hour = one(con, "select weekday_name, hour from marts.dm_traffic_hourly "
+    weekday, hour = one(con, "select weekday, hour from marts.dm_traffic_hourly "
                              "order by average_sessions_per_day desc, weekday, hour limit 1")  # fmt: skip
+    local = in_shop_time(weekday, hour)
     return {
         "Sessions": ("count", float(sessions)),
         "Sessions per day": ("count", float(sessions) / days),
-        "Busiest hour (all history)": ("text", f"{weekday[:3]} {hour:02d}:00 UTC", None),
+        "Busiest hour (all history)": ("text", f"{local:%a} {local.hour:02d}:00", None),
     }
+
+
+def in_shop_time(weekday: int, hour: int) -> dt.datetime:
+    """A UTC weekday (1 = Monday) and hour of this shop's data in New York time (all of it under UTC-5)."""
+    day = next(
+        OPENING + dt.timedelta(days=i)
+        for i in range(7)
+        if (OPENING + dt.timedelta(days=i)).isoweekday() == weekday
+    )
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC).astimezone(
+        ZoneInfo("America/New_York")
+    )
 
 
 def expected_rfm(con, v: View) -> dict:
@@ -453,7 +474,7 @@ def test_charts_and_headlines_are_readable(dashboard, page, settings):
     """Labels for people, no legend entry that draws nothing, whole headlines, colour scales and grids that fit
     their data, a few lines instead of a stacked area of every category, percentages in tables."""
     for path, title in TITLES.items():
-        open_page(page, f"{dashboard}/{path}", title, EXPECTED[path][1])
+        open_page(page, f"{dashboard}/{path}?range=all", title, EXPECTED[path][1])
         for c in charts(page):
             where = f"{path}: {c['title']}"
             for axis_title in (
@@ -539,7 +560,7 @@ def test_periods_drill_down_and_sale_events(dashboard, page, settings):
                              "group by 1 order by 1").fetchall()  # fmt: skip
     assert len(events) >= 2, events
 
-    open_page(page, f"{dashboard}/kpis", "KPI overview", 2)
+    open_page(page, f"{dashboard}/kpis?range=all", "KPI overview", 2)
     revenue = chart(page, "Revenue per day")
     assert [t["name"] for t in revenue["traces"] if t["showlegend"]] == events
     table_text = page.get_by_test_id("stTable").first.inner_text()
@@ -556,7 +577,7 @@ def test_periods_drill_down_and_sale_events(dashboard, page, settings):
     assert line["y"] == pytest.approx([float(r) for _, r in weekly], abs=0.005)
 
     # A category on its own: its headline is its revenue in the marts.
-    open_page(page, f"{dashboard}/categories", "Category performance", 2)
+    open_page(page, f"{dashboard}/categories?range=all", "Category performance", 2)
     with published_duckdb(settings) as con:
         category, revenue_of = one(con, "select category, sum(revenue) from marts.dm_category_performance "
                                         "group by category order by sum(revenue) asc, category limit 1")  # fmt: skip
@@ -586,7 +607,7 @@ def test_periods_drill_down_and_sale_events(dashboard, page, settings):
         assert_change(f"{category}: {label}", shown[label][1], value, before[label][1], kind == "rate")
 
     # The funnel around each sale event, picked by name.
-    open_page(page, f"{dashboard}/funnel", "Funnel", 2)
+    open_page(page, f"{dashboard}/funnel?range=all", "Funnel", 2)
     page.get_by_test_id("stSelectbox").filter(has_text="Sale event").click()
     offered = page.get_by_role("option").all_inner_texts()
     assert [o.strip() for o in offered] == events
@@ -796,3 +817,162 @@ def test_customers_page_says_what_history_it_needs(dashboard, page, settings):
     nav.first.wait_for(timeout=60_000)  # the sidebar's navigation can render after the page's body
     assert nav.count() == 1
     assert "Dates do not apply here" in page.get_by_test_id("stSidebar").inner_text()
+
+
+# ------------------------------------------------------------------ short, partial and relative periods
+
+
+def sidebar_dates(page) -> str:
+    """The range the sidebar's "Dates" shows."""
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Dates")
+    return box.locator("input").input_value()
+
+
+def test_pages_open_on_a_recent_period_against_the_one_before(dashboard, page, settings):
+    """Without dates in the link a page shows the last 7 days of this 58-day shop against the 7 before, so its
+    headlines carry changes; a relative range travels in the link by name and an explicit one stays as it is."""
+    last_7 = View(LAST - dt.timedelta(days=6), LAST)
+    open_page(page, f"{dashboard}/kpis", "KPI overview", 2)
+    page.wait_for_function("() => location.search.includes('range=last-7')", timeout=60_000, polling=250)
+    assert sidebar_dates(page) == "Last 7 days"
+    assert page.get_by_test_id("stSidebar").get_by_text("25 Dec 2025 to 31 Dec 2025").is_visible()
+    with published_duckdb(settings) as con:
+        check_headlines(page, "kpis", con, last_7)
+    assert "no earlier data" not in [change for _, change in headlines(page).values()]
+
+    last_30 = View(LAST - dt.timedelta(days=29), LAST)
+    open_page(page, f"{dashboard}/funnel?range=last-30", "Funnel", 2)
+    assert sidebar_dates(page) == "Last 30 days" and "range=last-30" in page.url
+    with published_duckdb(settings) as con:
+        check_headlines(page, "funnel", con, last_30)
+    open_page(page, f"{dashboard}/traffic?range=month-to-date", "Traffic", 2)
+    assert page.get_by_test_id("stSidebar").get_by_text("01 Dec 2025 to 31 Dec 2025").is_visible()
+
+    # Custom opens a date input on the dates shown, and the link then carries them.
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Dates").click()
+    assert [o.strip() for o in page.get_by_role("option").all_inner_texts()] == [
+        "Last 7 days", "Last 30 days", "Month to date", "Whole history", "Custom"
+    ]  # fmt: skip
+    page.get_by_role("option", name="Custom", exact=True).click()
+    page.wait_for_function(
+        "() => location.search.includes('start=2025-12-01&end=2025-12-31')", timeout=60_000
+    )
+    page.get_by_test_id("stSidebar").get_by_test_id("stDateInput").wait_for(timeout=60_000)
+    # An explicit link is a custom range, as before.
+    open_page(page, f"{dashboard}/kpis{View(F_START, F_END).query()}", "KPI overview", 2)
+    assert sidebar_dates(page) == "Custom" and "range=" not in page.url
+
+
+def test_one_or_two_periods_are_bars_from_zero_and_partial_periods_are_marked(dashboard, page, settings):
+    """By month this shop has two periods (4 Nov to 31 Dec): bars from zero with one tick each, November lighter
+    and labelled partial; by week the 6-day first and 3-day last weeks are open markers, named under the chart."""
+    with published_duckdb(settings) as con:
+        monthly = con.execute("select date_trunc('month', kpi_date), sum(revenue) from marts.dm_kpi_daily "
+                              "group by 1 order by 1").fetchall()  # fmt: skip
+        weeks = [w for (w,) in con.execute("select distinct date_trunc('week', kpi_date) from marts.dm_kpi_daily "
+                                           "order by 1").fetchall()]  # fmt: skip
+    open_page(page, f"{dashboard}/kpis?range=all", "KPI overview", 2)
+    page.get_by_text("Month", exact=True).first.click()
+    wait_charts(page, 2, "Revenue per month")
+    revenue = chart(page, "Revenue per month")
+    bars = revenue["traces"][0]
+    assert bars["type"] == "bar" and bars["x"] == ["Nov 2025", "Dec 2025"] and revenue["x_type"] == "category"
+    assert bars["y"] == pytest.approx([float(r) for _, r in monthly], abs=0.005)
+    assert revenue["y_rangemode"] == "tozero"
+    assert bars["opacity"] == [0.45, 1.0] and bars["text"] == ["partial: 27 of 30 days", ""]
+    assert all(t["type"] == "bar" for t in chart(page, "Conversion and cart abandonment")["traces"])
+    assert page.get_by_text("Partial months, marked on the chart: Nov 2025 (27 of 30 days)").is_visible()
+
+    page.get_by_text("Week", exact=True).first.click()
+    wait_charts(page, 2, "Revenue per week")
+    revenue = chart(page, "Revenue per week")
+    line = revenue["traces"][0]
+    assert [pd.Timestamp(t).date() for t in revenue["x_tickvals"]] == [pd.Timestamp(w).date() for w in weeks]
+    assert line["symbol"][0] == line["symbol"][-1] == "circle-open" and set(line["symbol"][1:-1]) == {
+        "circle"
+    }
+    assert line["hover"][0] == "partial: 6 of 7 days" and line["hover"][-1] == "partial: 3 of 7 days"
+    note = "Partial weeks, marked on the chart: week of 03 Nov 2025 (6 of 7 days), week of 29 Dec 2025 (3 of 7 days)"
+    assert page.get_by_text(note).is_visible()
+
+    open_page(page, f"{dashboard}/categories?range=all", "Category performance", 2)
+    page.get_by_text("Month", exact=True).first.click()
+    wait_charts(page, 2, "Revenue per month")
+    by_month = chart(page, "Revenue per month")
+    assert {t["type"] for t in by_month["traces"]} == {"bar"} and by_month["y_rangemode"] == "tozero"
+
+
+def test_the_cohort_page_on_a_short_history_says_what_it_needs(dashboard, page):
+    """The last 7 days hold one cohort month (December) with no month after it: month-1 retention is n/a with
+    the reason, and no one-dot cumulative revenue chart is drawn."""
+    open_page(page, f"{dashboard}/cohorts?range=last-7", "Cohort retention", 1)
+    assert headlines(page)["Month-1 retention"][0] == "n/a"
+    alerts = " ".join(page.get_by_test_id("stAlert").all_inner_texts())
+    assert ("Month-1 retention needs a cohort with a month after it in the data: the data holds 58 days "
+            "(04 Nov 2025 to 31 Dec 2025)") in alerts  # fmt: skip
+    assert "Cumulative revenue per user needs a second month" in alerts
+    assert [c["title"] for c in charts(page) if "Cumulative revenue" in c["title"]] == []
+
+
+def dbt_description(model: str, column: str) -> str:
+    for path in (Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts").rglob("_*.yml"):
+        for m in yaml.safe_load(path.read_text()).get("models") or []:
+            if m["name"] == model:
+                return next(" ".join(c["description"].split()) for c in m["columns"] if c["name"] == column)
+    raise AssertionError(f"{model}.{column} is not documented")
+
+
+def test_headline_help_defines_the_metric_then_the_comparison(dashboard, page):
+    open_page(page, f"{dashboard}/funnel?range=last-7", "Funnel", 2)
+    metric = page.get_by_test_id("stMetric").filter(has_text="Cart abandonment")
+    metric.get_by_test_id("stTooltipHoverTarget").first.hover()
+    tip = page.get_by_test_id("stTooltipContent").first
+    tip.wait_for(timeout=30_000)
+    text = tip.inner_text()
+    assert text.startswith("Cart abandonment: " + dbt_description("dm_kpi_daily", "cart_abandonment_rate")), (
+        text
+    )
+    assert "Change against the previous 7 days (18 Dec 2025 to 24 Dec 2025)." in text, text
+
+
+def test_traffic_hours_are_in_the_shops_time_zone(dashboard, page, settings):
+    """A US shop's weekday x hour grid in New York time: each cell is the mart's UTC cell five hours later
+    (this shop's days are all under UTC-5), the axis says so, and the busiest hour is read there."""
+    with published_duckdb(settings) as con:
+        cells = con.execute(
+            "select weekday, hour, average_sessions_per_day from marts.dm_traffic_hourly"
+        ).fetchall()
+    open_page(page, f"{dashboard}/traffic?range=all", "Traffic", 2)
+    heat = chart(page, "weekday x hour")
+    assert heat["x_title"] == "Hour (America/New York)"
+    trace = heat["traces"][0]
+    shown = {
+        (wd, h): z
+        for wd, row in zip(trace["y"], trace["z"], strict=True)
+        for h, z in zip(trace["x"], row, strict=True)
+    }
+    for weekday, hour, average in cells:
+        local = in_shop_time(weekday, hour)
+        assert shown[(f"{local:%A}", local.hour)] == pytest.approx(float(average), abs=1e-9), (weekday, hour)
+    with published_duckdb(settings) as con:
+        check_headlines(page, "traffic", con, View(OPENING, LAST))
+
+
+def test_cut_sale_events_and_a_missing_week_after_say_so(dashboard, page):
+    """Dates that end on 29 Nov cut Black Friday-Cyber Monday (28 Nov to 1 Dec) after two of its four days: the
+    events table, the chart's legend and a note say so. Year End runs to the data's last day: the funnel says it
+    has no week after to compare yet instead of drawing nothing for it."""
+    open_page(page, f"{dashboard}/kpis?start=2025-11-04&end=2025-11-29", "KPI overview", 2)
+    row = next(
+        r for r in table_rows(page.get_by_test_id("stTable").first) if r["Sale event"] == "Black Friday 2025"
+    )
+    assert row["Sale days shown"] == "2 of 4 days: the selected dates end on 29 Nov 2025"
+    legend = [t["name"] for t in chart(page, "Revenue per day")["traces"] if t["showlegend"]]
+    assert legend == ["Black Friday 2025 (2 of 4 days shown)"]
+    assert page.get_by_text("Black Friday 2025: sale days shown 2 of 4 days").is_visible()
+
+    open_page(page, f"{dashboard}/funnel?range=all", "Funnel", 2)
+    wait_charts(page, 2, "Step conversion: Year End 2025")
+    assert page.get_by_text("No week after to compare: the data ends on 31 Dec 2025.").is_visible()
+    windows = [t["name"] for t in chart(page, "Step conversion: Year End 2025")["traces"]]
+    assert windows == ["Regular days", "Week before", "Sale days"]
