@@ -73,12 +73,19 @@ def cohort_totals(df: pd.DataFrame) -> dict:
 
 def history_notes(first_day: dt.date, last_day: dt.date, has_month_1: bool) -> list[str]:
     """What a short history cannot show, said plainly: month-1 retention without a cohort that has a month
-    after it, and the newest month when the data holds only part of it."""
+    after it (in the data, or in the dates picked), and the newest month when the data holds only part of it."""
     held = (
         f"the data holds {(last_day - first_day).days + 1} days ({first_day:%d %b %Y} to {last_day:%d %b %Y})"
     )
     notes = []
-    if not has_month_1:
+    if not has_month_1 and (first_day.year, first_day.month) < (last_day.year, last_day.month):
+        # the data has earlier cohorts with a month after them: the dates picked only the newest one
+        notes.append(
+            f"Month-1 retention needs a cohort with a month after it: the selected dates hold only {last_day:%b %Y}, "
+            "the newest month, which has none yet. Pick dates that start in an earlier month (Whole history shows "
+            "every cohort)."
+        )
+    elif not has_month_1:
         notes.append(
             f"Month-1 retention needs a cohort with a month after it in the data: {held}. Cohorts are by calendar "
             "month (dm_cohort_retention), so it shows once the data reaches into the month after the first "

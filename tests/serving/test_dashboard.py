@@ -904,14 +904,17 @@ def test_one_or_two_periods_are_bars_from_zero_and_partial_periods_are_marked(da
 
 def test_the_cohort_page_on_a_short_history_says_what_it_needs(dashboard, page):
     """The last 7 days hold one cohort month (December) with no month after it: month-1 retention is n/a with
-    the reason, and no one-dot cumulative revenue chart is drawn."""
+    the reason (the dates picked, since November's cohort has one), and no one-dot cumulative revenue chart is
+    drawn; with the whole history, month-1 retention shows."""
     open_page(page, f"{dashboard}/cohorts?range=last-7", "Cohort retention", 1)
     assert headlines(page)["Month-1 retention"][0] == "n/a"
     alerts = " ".join(page.get_by_test_id("stAlert").all_inner_texts())
-    assert ("Month-1 retention needs a cohort with a month after it in the data: the data holds 58 days "
-            "(04 Nov 2025 to 31 Dec 2025)") in alerts  # fmt: skip
+    assert ("Month-1 retention needs a cohort with a month after it: the selected dates hold only Dec 2025, the "
+            "newest month, which has none yet.") in alerts  # fmt: skip
     assert "Cumulative revenue per user needs a second month" in alerts
     assert [c["title"] for c in charts(page) if "Cumulative revenue" in c["title"]] == []
+    open_page(page, f"{dashboard}/cohorts?range=all", "Cohort retention", 1)
+    assert headlines(page)["Month-1 retention"][0] != "n/a"
 
 
 def dbt_description(model: str, column: str) -> str:

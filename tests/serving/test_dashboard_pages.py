@@ -177,6 +177,12 @@ def test_the_cohort_page_says_what_a_short_history_lacks():
         "activity covers 28 of its 30 days."
     )
     assert cohorts.history_notes(dt.date(2025, 9, 1), dt.date(2025, 10, 31), has_month_1=True) == []
+    # four months of data, but the dates picked hold only the newest month's cohort
+    picked = cohorts.history_notes(dt.date(2025, 9, 1), dt.date(2025, 12, 31), has_month_1=False)
+    assert picked == [
+        "Month-1 retention needs a cohort with a month after it: the selected dates hold only Dec 2025, the newest "
+        "month, which has none yet. Pick dates that start in an earlier month (Whole history shows every cohort)."
+    ]
 
 
 def test_hours_move_to_the_shops_time_zone_with_each_days_offset():
