@@ -8,6 +8,8 @@
 {%- set segment_columns = {
     'all': "'all'", 'gender': 'gender', 'age_band': 'age_band', 'region': 'region', 'rfm_segment': 'rfm_segment'
 } %}
+{#- what a list entry is: the list (segment, season, item kind) and its item -#}
+{%- set list_item = 'segment_type, segment, season, item_kind, item_id, item_name' %}
 {%- set item_columns = [
     ('product', 'cast(product_id as ' ~ dbt.type_string() ~ ')', 'product_name'),
     ('brand', 'brand', 'brand'),
@@ -113,16 +115,11 @@ items as (
 
 daily as (
     select
-        segment_type,
-        segment,
-        season,
-        item_kind,
-        item_id,
-        item_name,
+        {{ list_item }},
         order_date,
         count(*) as purchases
     from items
-    group by segment_type, segment, season, item_kind, item_id, item_name, order_date
+    group by {{ list_item }}, order_date
 ),
 
 as_of_days as (
@@ -135,23 +132,13 @@ as_of_days as (
     summed once per as-of day of their window (a join that grew with the square of the history). #}
 changes as (
     select
-        segment_type,
-        segment,
-        season,
-        item_kind,
-        item_id,
-        item_name,
+        {{ list_item }},
         order_date as change_date,
         purchases as purchases_change
     from daily
     union all
     select
-        segment_type,
-        segment,
-        season,
-        item_kind,
-        item_id,
-        item_name,
+        {{ list_item }},
         {{ dbt.dateadd('day', 365, 'order_date') }} as change_date,
         -purchases as purchases_change
     from daily
@@ -159,33 +146,20 @@ changes as (
 
 netted as (
     select
-        segment_type,
-        segment,
-        season,
-        item_kind,
-        item_id,
-        item_name,
+        {{ list_item }},
         cast(change_date as date) as change_date,
         sum(purchases_change) as purchases_change
     from changes
-    group by segment_type, segment, season, item_kind, item_id, item_name, cast(change_date as date)
+    group by {{ list_item }}, cast(change_date as date)
 ),
 
 intervals as (
     select
-        segment_type,
-        segment,
-        season,
-        item_kind,
-        item_id,
-        item_name,
+        {{ list_item }},
         change_date as valid_from,
-        lead(change_date) over (
-            partition by segment_type, segment, season, item_kind, item_id, item_name order by change_date
-        ) as valid_until,
+        lead(change_date) over (partition by {{ list_item }} order by change_date) as valid_until,
         sum(purchases_change) over (
-            partition by segment_type, segment, season, item_kind, item_id, item_name
-            order by change_date rows between unbounded preceding and current row
+            partition by {{ list_item }} order by change_date rows between unbounded preceding and current row
         ) as purchases
     from netted
 ),
@@ -193,12 +167,7 @@ intervals as (
 windowed as (
     select
         as_of_days.as_of_date,
-        intervals.segment_type,
-        intervals.segment,
-        intervals.season,
-        intervals.item_kind,
-        intervals.item_id,
-        intervals.item_name,
+        intervals.{{ list_item | replace(', ', ', intervals.') }},
         intervals.purchases
     from intervals
     inner join as_of_days
