@@ -10,6 +10,7 @@ Parse time is measured the way the dag-processor pays it: in a fresh process tha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -22,7 +23,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import BIN, REPO, free_port
+import psutil
+
+from bench.common import REPO, free_port, measured_ecom
 
 PARSE_ONE = r"""
 import json, os, statistics, sys, time
@@ -94,7 +97,7 @@ def cycle(first_day: str, days: int, scale: str) -> None:
     def runs(dag_id: str, token: str) -> list[dict]:
         return call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=-run_after", token=token)["dag_runs"]
 
-    cycles = []  # (day, generated, total, state, task instances)
+    cycles = []  # (day, generated, total, state, task instances, Airflow CPU, dbt build seconds)
     try:
         started = time.perf_counter()
         while True:
@@ -113,6 +116,7 @@ def cycle(first_day: str, days: int, scale: str) -> None:
             call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False}, token)
         for day in dates:
             seen = {r["dag_run_id"] for r in runs("ecommerce_marts_refresh", token)}
+            cpu_before = tree_cpu(proc.pid)
             started = time.perf_counter()
             call("POST", "/api/v2/dags/ecommerce_generate_daily/dagRuns",
                  {"logical_date": f"{day}T00:00:00Z", "conf": {}}, token)  # fmt: skip
@@ -134,34 +138,42 @@ def cycle(first_day: str, days: int, scale: str) -> None:
                 f"/api/v2/dags/ecommerce_marts_refresh/dagRuns/{new[0]['dag_run_id']}/taskInstances?limit=200",
                 token=token,
             )["task_instances"]
-            cycles.append((day, generated, total, new[0]["state"], tis))
+            cpu = tree_cpu(proc.pid) - cpu_before
+            cycles.append((day, generated, total, new[0]["state"], tis, cpu, build_seconds(data)))
+        idle_before, idle_started = tree_cpu(proc.pid), time.perf_counter()
+        time.sleep(20)
+        idle = (tree_cpu(proc.pid) - idle_before) / (time.perf_counter() - idle_started)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
         log.close()
-    cli = []
+    cli = []  # (wall, CPU, dbt build seconds)
     for day in dates:
-        started = time.perf_counter()
-        subprocess.run(
-            [str(BIN / "ecom"), "run", "--scale", scale, "--start", day, "--end", day],
-            env={**env, "ECOM_DATA_DIR": str(cli_data)}, capture_output=True, check=True,
-        )  # fmt: skip
-        cli.append(time.perf_counter() - started)
+        run = measured_ecom(cli_data, "run", "--scale", scale, "--start", day, "--end", day, env=env)
+        cli.append((run.wall, run.cpu, build_seconds(cli_data)))
     for path in (home, data, cli_data):
         shutil.rmtree(path, ignore_errors=True)
     print(f"\nscale {scale}, one day at a time; Airflow standalone ready after {ready:.0f}s")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print(
-        "| day | Airflow: generate run | Airflow: generate + asset-triggered refresh | `ecom run` | ratio |"
+        "| day | Airflow: generate run | Airflow: generate + asset-triggered refresh | `ecom run` | ratio "
+        "| Airflow CPU | `ecom run` CPU | dbt build: Airflow / `ecom run` |"
     )
-    print("|---|---|---|---|---|")
-    for (day, generated, total, state, _), seconds in zip(cycles, cli, strict=True):
+    print("|---|---|---|---|---|---|---|---|")
+    for (day, generated, total, state, _, cpu, built), (seconds, cli_cpu, cli_built) in zip(
+        cycles, cli, strict=True
+    ):
         print(
-            f"| {day} | {generated:.1f}s | {total:.1f}s ({state}) | {seconds:.1f}s | {total / seconds:.2f}x |"
+            f"| {day} | {generated:.1f}s | {total:.1f}s ({state}) | {seconds:.1f}s | {total / seconds:.2f}x "
+            f"| {cpu:.1f}s | {cli_cpu:.1f}s | {built:.1f}s / {cli_built:.1f}s |"
         )
+    print(
+        f"Airflow CPU: every process of `airflow standalone` (scheduler, API server, dag-processor, triggerer,"
+        f" task processes) during the cycle; idle, the same processes use {idle:.2f} CPU seconds per second."
+    )
     print("(the first cycle after start-up also pays one-time costs: the triggerer builds its in-process API")
     print(" on its first request, and each process imports its modules once)")
-    day, _, _, _, tis = cycles[-1]
+    day, *_, tis, _, _ = cycles[-1]
     print(f"\nrefresh tasks of {day} ({len(tis)}): start -> end, seconds after the first task started")
     parse = pendulum_parse()
     t0 = min(parse(t["start_date"]) for t in tis if t["start_date"])
@@ -173,6 +185,26 @@ def cycle(first_day: str, days: int, scale: str) -> None:
     for name, spans in sorted(groups.items(), key=lambda kv: min(s for s, _ in kv[1])):
         first, last = min(s for s, _ in spans), max(e for _, e in spans)
         print(f"  {name:<28} x{len(spans):<3} {first:>6.1f}s -> {last:>6.1f}s")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants, with the children they have reaped."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+    except psutil.Error:
+        pass
+    return total
+
+
+def build_seconds(data_dir: Path) -> float:
+    """Seconds of the newest build recorded in the data dir's build.json (opened -> finished)."""
+    state = json.loads((data_dir / "warehouse" / "build.json").read_text())
+    return float(state["seconds"])
 
 
 def pendulum_parse():

@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.pipeline --scale small --scale medium --days 365 --workers 2
 
 Each phase runs as the real `ecom` command in a child process; peak RSS is the highest resident set size of the
-whole process tree (the CLI and dbt's child), sampled every 100 ms.
+whole process tree (the CLI and dbt's child), sampled every 100 ms; CPU is the user + system seconds of that
+tree (steadier than wall time on a shared machine); the load average after each scale is printed beside it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -27,8 +29,9 @@ BIN = Path(sys.executable).parent
 OPENING = dt.date(2025, 9, 1)
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Run a command; return (wall seconds, peak RSS bytes of its process tree)."""
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Run a command; return (wall seconds, peak RSS bytes, CPU seconds of its process tree)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -55,7 +58,9 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed with exit {proc.returncode}:\n{err[-3000:]}")
-    return time.perf_counter() - started, peak
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, peak, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def bench_scale(scale: str, days: int, workers: int, keep: Path | None) -> dict:
@@ -66,15 +71,18 @@ def bench_scale(scale: str, days: int, workers: int, keep: Path | None) -> dict:
     row = {"scale": scale, "days": days, "data_dir": str(data_dir) if keep else None}
     try:
         print(f"[{scale}] generating {days} days ({OPENING}..{end}) with {workers} worker(s)...", flush=True)
-        row["generate_s"], row["generate_rss"] = run_measured(
+        row["generate_s"], row["generate_rss"], row["generate_cpu"] = run_measured(
             [ecom, "generate", "--start", str(OPENING), "--end", str(end), "--workers", str(workers)], env
         )
         print(f"[{scale}] building the marts (full refresh)...", flush=True)
-        row["build_s"], row["build_rss"] = run_measured([ecom, "build", "--full-refresh"], env)
+        row["build_s"], row["build_rss"], row["build_cpu"] = run_measured(
+            [ecom, "build", "--full-refresh"], env
+        )
         print(f"[{scale}] publishing...", flush=True)
-        row["publish_s"], row["publish_rss"] = run_measured([ecom, "publish"], env)
+        row["publish_s"], row["publish_rss"], row["publish_cpu"] = run_measured([ecom, "publish"], env)
         row["lake_mb"] = sum(p.stat().st_size for p in (data_dir / "lake").rglob("*.parquet")) / 1e6
         row["events"] = _count_events(data_dir)
+        row["load"] = os.getloadavg()[0]
     finally:
         if keep is None:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -95,15 +103,17 @@ def _count_events(data_dir: Path) -> int:
 
 def format_table(rows: list[dict]) -> str:
     lines = [
-        "| scale | days | events | lake (MB) | generate (s) | build (s) | publish (s) | total (s) | peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| scale | days | events | lake (MB) | generate (s) | build (s) | publish (s) | total (s) | total CPU (s) "
+        "| peak RSS (MB) | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         total = r["generate_s"] + r["build_s"] + r["publish_s"]
+        cpu = r["generate_cpu"] + r["build_cpu"] + r["publish_cpu"]
         peak = max(r["generate_rss"], r["build_rss"], r["publish_rss"]) / 2**20
         lines.append(
             f"| {r['scale']} | {r['days']} | {r['events']:,} | {r['lake_mb']:,.0f} | {r['generate_s']:.1f} | "
-            f"{r['build_s']:.1f} | {r['publish_s']:.1f} | {total:.1f} | {peak:,.0f} |"
+            f"{r['build_s']:.1f} | {r['publish_s']:.1f} | {total:.1f} | {cpu:.1f} | {peak:,.0f} | {r['load']:.1f} |"
         )
     return "\n".join(lines)
 

@@ -173,6 +173,9 @@ def test_refresh_runs_one_dbt_build_shown_as_a_task_per_model_grouped_by_layer(d
     }
     # write-audit-publish: nothing reaches publish without passing through mark_passed
     assert dag.task_dict["publish"].upstream_task_ids == {"mark_passed"}
+    # ... and what reads the published file waits for publish alone, side by side, not for each other
+    for reader in ("publish_bi", "publish_redis", "smoke_check"):
+        assert dag.task_dict[reader].upstream_task_ids == {"publish"}, reader
     assert dag.task_dict["mark_passed"].upstream_task_ids >= {
         "start_build",
         "dbt_build",
